@@ -1,0 +1,37 @@
+# Trợ lý An sinh — the two commands a newcomer needs are `make run` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup run test lint validate model import-data lock clean
+
+setup:  ## build .venv with Python 3.10 and the pinned packages
+	@bash bot/setup.sh
+
+model: setup  ## train the model if config, domain or data changed
+	@$(PY) -m bot.model_cache
+
+run: setup  ## start services, action server, Rasa and the web chat on SQLite
+	@$(PY) -m bot.runtime
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+
+validate: setup
+	@$(PY) -m rasa data validate --fail-on-warnings --quiet
+
+test: lint validate model  ## ruff, rasa data validate, pytest (SQLite, PostgreSQL, REST conversations)
+	@$(PY) -m pytest
+
+import-data: setup  ## load CSV lists: make import-data DIR=path/to/folder
+	@test -n "$(DIR)" || { echo "usage: make import-data DIR=path/to/folder" >&2; exit 2; }
+	@$(PY) -m services.importer "$(DIR)"
+
+lock:  ## re-pin constraints.txt from a fresh resolve of requirements.txt
+	@bash bot/setup.sh --lock
+
+clean:  ## remove databases, logs and trained models (not .venv)
+	rm -rf var models/*.tar.gz .rasa

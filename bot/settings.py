@@ -1,0 +1,67 @@
+"""Every setting of the project, read from the environment in one place.
+
+The defaults make `make run` work on a fresh clone: SQLite files under `var/`, all processes on
+127.0.0.1. Production switches to PostgreSQL and Redis by setting the URLs below (see README).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("TLAS_VAR_DIR", ROOT / "var"))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = field(default_factory=lambda: os.environ.get("TLAS_HOST", "127.0.0.1"))
+    services_port: int = field(default_factory=lambda: _int("SERVICES_PORT", 8100))
+    action_port: int = field(default_factory=lambda: _int("ACTION_PORT", 5055))
+    rasa_port: int = field(default_factory=lambda: _int("RASA_PORT", 5005))
+    # Services' own database (registry, accounts, payments, audit).
+    database_url: str = field(
+        default_factory=lambda: os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'services.db'}")
+    )
+    # Rasa's conversation store; SQLite by default, PostgreSQL in production.
+    tracker_store_url: str = field(
+        default_factory=lambda: os.environ.get("TRACKER_STORE_URL", f"sqlite:///{VAR_DIR / 'tracker.db'}")
+    )
+    # Redis lock store, needed as soon as more than one Rasa server runs.
+    lock_store_url: str = field(default_factory=lambda: os.environ.get("LOCK_STORE_URL", ""))
+    # Where the action server finds the services (each API can live on its own host).
+    verification_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "VERIFICATION_URL", f"http://127.0.0.1:{_int('SERVICES_PORT', 8100)}/verification/v1"
+        )
+    )
+    payment_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "PAYMENT_URL", f"http://127.0.0.1:{_int('SERVICES_PORT', 8100)}/payment/v1"
+        )
+    )
+    eligibility_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "ELIGIBILITY_URL", f"http://127.0.0.1:{_int('SERVICES_PORT', 8100)}/eligibility/v1"
+        )
+    )
+    service_timeout_s: float = field(default_factory=lambda: _float("SERVICE_TIMEOUT_S", 5.0))
+    # A province may pay more than the national standard (k3 Điều 4 NĐ 20/2021, NĐ 76/2024).
+    local_standard_vnd: int = field(default_factory=lambda: _int("LOCAL_STANDARD_VND", 0))
+    # Seconds before a link request is decided, as a bank's answer would take (0 in tests).
+    link_decision_delay_s: float = field(default_factory=lambda: _float("LINK_DECISION_DELAY_S", 2.0))
+    max_message_chars: int = field(default_factory=lambda: _int("MAX_MESSAGE_CHARS", 1000))
+
+
+def get_settings() -> Settings:
+    """Read the environment now (tests change it between calls)."""
+    return Settings()

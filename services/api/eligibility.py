@@ -1,0 +1,58 @@
+"""Eligibility API: the standards and monthly amounts of the law on a given date."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from aiohttp import web
+
+from bot.settings import get_settings
+from services.api.app import ApiError
+from services.domain.rules import UnknownBenefit, load_rules
+
+
+def _day(request: web.Request) -> date:
+    raw = request.query.get("on")
+    if not raw:
+        return date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as error:
+        raise ApiError(400, "bad_date", "on must be YYYY-MM-DD") from error
+
+
+async def get_standards(request: web.Request) -> web.Response:
+    day = _day(request)
+    rules = load_rules()
+    try:
+        body = {
+            kind: {"amount_vnd": period.amount, "source": period.source}
+            for kind in rules.standards
+            for period in [rules.standard_on(kind, day)]
+        }
+    except UnknownBenefit as error:
+        raise ApiError(404, "no_standard", str(error)) from error
+    body["social_assistance"]["local_amount_vnd"] = max(
+        body["social_assistance"]["amount_vnd"], get_settings().local_standard_vnd
+    )
+    return web.json_response({"on": day.isoformat(), "standards": body})
+
+
+async def get_benefits(request: web.Request) -> web.Response:
+    topic = request.query.get("topic", "")
+    try:
+        found = load_rules().for_topic(
+            topic,
+            _day(request),
+            disability_level=request.query.get("disability_level") or None,
+            local_standard_vnd=get_settings().local_standard_vnd,
+        )
+    except UnknownBenefit as error:
+        raise ApiError(404, "unknown_topic", f"Unknown topic {topic!r}") from error
+    return web.json_response({"benefits": [asdict(item) for item in found]})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/standards", get_standards)
+    app.router.add_get("/benefits", get_benefits)

@@ -1,0 +1,217 @@
+"""Verification API: identity match against the registry and account-link requests.
+
+A link request is answered `pending` at once and decided in the background, as a bank's reply
+would arrive: the holder name is compared with the registry name (case- and diacritics-
+insensitive), the account's status and the identity number it was opened with are checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import get_settings
+from services.api.app import SESSIONS, ApiError, in_thread, read_json
+from services.db import transaction
+from services.domain.identity import fold_name
+from services.domain.masking import mask
+from services.domain.values import WALLETS, providers
+from services.models import AuditLog, Beneficiary, LinkRequest, ProviderAccount
+
+REASON_CODES = (
+    "vneid_not_level2",
+    "account_not_found",
+    "account_closed",
+    "account_locked",
+    "old_id_number",
+    "name_mismatch",
+    "phone_not_owner",
+)
+
+
+def audit(session: Session, actor: str, action: str, subject: str | None, **detail: Any) -> None:
+    session.add(AuditLog(actor=actor, action=action, subject=subject, detail=json.dumps(detail)))
+
+
+def link_view(link: LinkRequest) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "beneficiary_id": link.beneficiary_id,
+        "provider": link.provider,
+        "account_last4": link.account_number[-4:],
+        "account_masked": mask(link.account_number),
+        "status": link.status,
+        "reason_code": link.reason_code,
+        "created_at": link.created_at.isoformat(timespec="seconds"),
+        "decided_at": link.decided_at.isoformat(timespec="seconds") if link.decided_at else None,
+    }
+
+
+def decide(person: Beneficiary, account: ProviderAccount | None, provider: str) -> str | None:
+    """The refusal reason for linking `account` to `person`, or None when it can be linked."""
+    if person.vneid_level < 2:
+        return "vneid_not_level2"
+    if account is None:
+        return "account_not_found"
+    if account.status == "closed":
+        return "account_closed"
+    if account.status == "locked":
+        return "account_locked"
+    if fold_name(account.holder_name) != fold_name(person.full_name):
+        return "name_mismatch"
+    if len(account.id_number) == 9:
+        return "old_id_number"
+    if account.id_number != person.cccd:
+        return "phone_not_owner" if provider in WALLETS else "name_mismatch"
+    return None
+
+
+def match_identity(factory: sessionmaker, cccd: str, full_name: str, born: date) -> dict[str, Any]:
+    with transaction(factory) as session:
+        person = session.execute(select(Beneficiary).where(Beneficiary.cccd == cccd)).scalar_one_or_none()
+        matched = (
+            person is not None and fold_name(person.full_name) == fold_name(full_name) and person.date_of_birth == born
+        )
+        audit(session, "verification", "identity_match", mask(cccd), matched=matched)
+        if not matched or person is None:
+            return {"matched": False, "reason": "not_found" if person is None else "details_mismatch"}
+        return {
+            "matched": True,
+            "beneficiary_id": person.id,
+            "full_name": person.full_name,
+            "phone_last4": (person.phone or "")[-4:],
+            "vneid_level": person.vneid_level,
+        }
+
+
+def create_link(factory: sessionmaker, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Record a link request; the same idempotency key returns the first request, not a new one."""
+    with transaction(factory) as session:
+        key = body.get("idempotency_key")
+        if key:
+            existing = session.execute(
+                select(LinkRequest).where(LinkRequest.idempotency_key == key)
+            ).scalar_one_or_none()
+            if existing is not None:
+                return link_view(existing), False
+        if session.get(Beneficiary, body["beneficiary_id"]) is None:
+            raise ApiError(404, "beneficiary_not_found", "No such beneficiary")
+        link = LinkRequest(
+            beneficiary_id=body["beneficiary_id"],
+            provider=body["provider"],
+            account_number=body["account_number"],
+            status="pending",
+            idempotency_key=key,
+            created_at=datetime.utcnow(),
+        )
+        session.add(link)
+        session.flush()
+        audit(session, "verification", "link_requested", mask(link.account_number), link_id=link.id)
+        return link_view(link), True
+
+
+def decide_link(factory: sessionmaker, link_id: int) -> None:
+    with transaction(factory) as session:
+        link = session.get(LinkRequest, link_id)
+        if link is None or link.status != "pending":
+            return
+        account = session.execute(
+            select(ProviderAccount).where(
+                ProviderAccount.provider == link.provider,
+                ProviderAccount.account_number == link.account_number,
+            )
+        ).scalar_one_or_none()
+        reason = decide(link.beneficiary, account, link.provider)
+        link.status = "refused" if reason else "verified"
+        link.reason_code = reason
+        link.decided_at = datetime.utcnow()
+        if not reason:
+            # One receiving account at a time: the new one replaces any earlier verified link.
+            for other in link.beneficiary.link_requests:
+                if other.id != link.id and other.status == "verified":
+                    other.status = "replaced"
+        audit(session, "verification", "link_decided", mask(link.account_number), status=link.status)
+
+
+def get_link(factory: sessionmaker, link_id: int) -> dict[str, Any] | None:
+    with transaction(factory) as session:
+        link = session.get(LinkRequest, link_id)
+        return link_view(link) if link else None
+
+
+def list_links(factory: sessionmaker, beneficiary_id: int) -> list[dict[str, Any]]:
+    with transaction(factory) as session:
+        rows = session.execute(
+            select(LinkRequest)
+            .where(LinkRequest.beneficiary_id == beneficiary_id)
+            .order_by(LinkRequest.created_at.desc(), LinkRequest.id.desc())
+        ).scalars()
+        return [link_view(link) for link in rows]
+
+
+def _require(body: dict[str, Any], *names: str) -> None:
+    missing = [name for name in names if not body.get(name)]
+    if missing:
+        raise ApiError(400, "missing_fields", f"Missing: {', '.join(missing)}")
+
+
+async def post_identity_match(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    _require(body, "cccd", "full_name", "date_of_birth")
+    try:
+        born = date.fromisoformat(str(body["date_of_birth"]))
+    except ValueError as error:
+        raise ApiError(400, "bad_date", "date_of_birth must be YYYY-MM-DD") from error
+    result = await in_thread(
+        match_identity, request.config_dict[SESSIONS], str(body["cccd"]), str(body["full_name"]), born
+    )
+    return web.json_response(result)
+
+
+async def post_link_request(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    _require(body, "beneficiary_id", "provider", "account_number")
+    if body["provider"] not in providers():
+        raise ApiError(400, "unknown_provider", "Unknown bank or wallet code")
+    if not str(body["account_number"]).isdigit():
+        raise ApiError(400, "bad_account_number", "account_number must be digits")
+    view, created = await in_thread(create_link, request.config_dict[SESSIONS], body)
+    if created:
+        delay = get_settings().link_decision_delay_s
+        task = asyncio.create_task(_decide_later(request.config_dict[SESSIONS], view["id"], delay))
+        _PENDING.add(task)
+        task.add_done_callback(_PENDING.discard)
+    return web.json_response(view, status=202 if created else 200)
+
+
+_PENDING: set[asyncio.Task] = set()  # keeps decision tasks alive until they finish
+
+
+async def _decide_later(factory: sessionmaker, link_id: int, delay: float) -> None:
+    await asyncio.sleep(delay)
+    await in_thread(decide_link, factory, link_id)
+
+
+async def get_link_request(request: web.Request) -> web.Response:
+    view = await in_thread(get_link, request.config_dict[SESSIONS], int(request.match_info["link_id"]))
+    if view is None:
+        raise ApiError(404, "link_not_found", "No such link request")
+    return web.json_response(view)
+
+
+async def get_beneficiary_links(request: web.Request) -> web.Response:
+    rows = await in_thread(list_links, request.config_dict[SESSIONS], int(request.match_info["beneficiary_id"]))
+    return web.json_response({"link_requests": rows})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/identity/match", post_identity_match)
+    app.router.add_post("/link-requests", post_link_request)
+    app.router.add_get(r"/link-requests/{link_id:\d+}", get_link_request)
+    app.router.add_get(r"/beneficiaries/{beneficiary_id:\d+}/link-requests", get_beneficiary_links)

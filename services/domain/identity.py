@@ -1,0 +1,64 @@
+"""CCCD (số định danh cá nhân) structure checks and name comparison.
+
+Structure `PPP G YY NNNNNN` (Điều 4 TT 59/2021/TT-BCA; DOMAIN.md §6.1): province code, a digit
+for century and gender, the last two digits of the birth year, six random digits. There is no
+checksum, so a well-formed number is not proof that it exists.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from services.domain.rules import load_yaml
+
+CCCD_PATTERN = re.compile(r"^\d{12}$")
+
+
+@lru_cache(maxsize=1)
+def province_codes() -> dict[str, str]:
+    return {str(code): name for code, name in load_yaml("provinces.yaml")["provinces"].items()}
+
+
+@dataclass(frozen=True)
+class CccdCheck:
+    """Result of a structure check; `problem` is None when the number is well formed."""
+
+    problem: str | None
+    province: str | None = None
+    birth_year: int | None = None
+    gender: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_cccd(number: str, birth_year: int | None = None) -> CccdCheck:
+    """Check a CCCD's structure; with `birth_year`, also that digits 4–6 agree with it.
+
+    Problems: not_12_digits, old_cmnd (9 digits), unknown_province, birth_year_mismatch.
+    """
+    digits = re.sub(r"[\s.\-]", "", number or "")
+    if re.fullmatch(r"\d{9}", digits):
+        return CccdCheck("old_cmnd")
+    if not CCCD_PATTERN.match(digits):
+        return CccdCheck("not_12_digits")
+    province = province_codes().get(digits[:3])
+    if province is None:
+        return CccdCheck("unknown_province")
+    century_gender = int(digits[3])
+    year = (century_gender // 2 + 19) * 100 + int(digits[4:6])
+    gender = "F" if century_gender % 2 else "M"
+    if birth_year is not None and birth_year != year:
+        return CccdCheck("birth_year_mismatch", province, year, gender)
+    return CccdCheck(None, province, year, gender)
+
+
+def fold_name(name: str) -> str:
+    """A name compared case- and diacritics-insensitively: 'Nguyễn Thị Đào' -> 'nguyen thi dao'."""
+    text = unicodedata.normalize("NFD", name or "").replace("đ", "d").replace("Đ", "D")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return " ".join(text.lower().split())

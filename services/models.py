@@ -1,0 +1,157 @@
+"""Database tables of the verification and payment services (SQLAlchemy 1.4).
+
+The schema itself is created and changed only by the Alembic migrations in
+`services/migrations`; these classes describe it for the code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+def _now() -> datetime:
+    return datetime.utcnow()
+
+
+class Beneficiary(Base):
+    """A person in the social-welfare registry (PRODUCT.md §5, beneficiaries.csv)."""
+
+    __tablename__ = "beneficiary"
+
+    id = Column(Integer, primary_key=True)
+    cccd = Column(String(12), nullable=False, unique=True)
+    full_name = Column(String(120), nullable=False)
+    date_of_birth = Column(Date, nullable=False)
+    gender = Column(String(1), nullable=False)
+    phone = Column(String(15))
+    province = Column(String(80), nullable=False)
+    commune = Column(String(120), nullable=False)
+    group_code = Column(String(16), nullable=False)
+    household_type = Column(String(16), nullable=False)
+    disability_level = Column(String(24), nullable=False)
+    has_pension = Column(Boolean, nullable=False, default=False)
+    vneid_level = Column(Integer, nullable=False, default=2)
+
+    payments = relationship("Payment", back_populates="beneficiary")
+    link_requests = relationship("LinkRequest", back_populates="beneficiary")
+
+
+class ProviderAccount(Base):
+    """An account as the bank or e-wallet knows it (bank_accounts.csv): used to verify links."""
+
+    __tablename__ = "provider_account"
+    __table_args__ = (UniqueConstraint("provider", "account_number"),)
+
+    id = Column(Integer, primary_key=True)
+    provider = Column(String(24), nullable=False)
+    account_number = Column(String(20), nullable=False)
+    holder_name = Column(String(120), nullable=False)
+    id_number = Column(String(12), nullable=False)
+    status = Column(String(8), nullable=False)
+
+
+class LinkRequest(Base):
+    """A request to receive payments on an account; pending, then verified or refused."""
+
+    __tablename__ = "link_request"
+
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False, index=True)
+    provider = Column(String(24), nullable=False)
+    account_number = Column(String(20), nullable=False)
+    status = Column(String(10), nullable=False, default="pending")
+    reason_code = Column(String(32))
+    idempotency_key = Column(String(64), unique=True)
+    created_at = Column(DateTime, nullable=False, default=_now)
+    decided_at = Column(DateTime)
+
+    beneficiary = relationship("Beneficiary", back_populates="link_requests")
+
+
+class Payment(Base):
+    """One monthly payment of one program to one person (payments.csv)."""
+
+    __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("beneficiary_id", "period", "program"),)
+
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False, index=True)
+    period = Column(String(7), nullable=False)
+    program = Column(String(8), nullable=False)
+    amount_vnd = Column(Integer, nullable=False)
+    status = Column(String(20), nullable=False)
+    status_date = Column(Date, nullable=False)
+    channel = Column(String(16), nullable=False)
+
+    beneficiary = relationship("Beneficiary", back_populates="payments")
+
+
+class ProxyAuthorisation(Base):
+    """A relative's right to act for a beneficiary, granted in VNeID or on paper via an agent."""
+
+    __tablename__ = "proxy_authorisation"
+
+    id = Column(Integer, primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False, index=True)
+    proxy_name = Column(String(120), nullable=False)
+    relation = Column(String(16), nullable=False)
+    proxy_channel_user = Column(String(80))
+    scope = Column(String(8), nullable=False, default="view")
+    status = Column(String(10), nullable=False, default="pending")
+    granted_by = Column(String(10), nullable=False, default="vneid")
+    created_at = Column(DateTime, nullable=False, default=_now)
+    revoked_at = Column(DateTime)
+
+
+class CommuneSchedule(Base):
+    """When and where a commune pays each month: local data, never a hard-coded date."""
+
+    __tablename__ = "commune_schedule"
+    __table_args__ = (UniqueConstraint("province", "commune"),)
+
+    id = Column(Integer, primary_key=True)
+    province = Column(String(80), nullable=False)
+    commune = Column(String(120), nullable=False)
+    transfer_day = Column(Integer, nullable=False)
+    cash_day = Column(Integer, nullable=False)
+    cash_place = Column(String(200), nullable=False)
+
+
+class AuditLog(Base):
+    """Who looked at or changed what; subjects are stored masked."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=_now)
+    actor = Column(String(80), nullable=False)
+    action = Column(String(40), nullable=False)
+    subject = Column(String(40))
+    detail = Column(Text)
+
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Beneficiary",
+    "CommuneSchedule",
+    "LinkRequest",
+    "Payment",
+    "ProviderAccount",
+    "ProxyAuthorisation",
+]

@@ -1,0 +1,105 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL server) and real service servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import uuid
+from datetime import date
+from typing import Iterator
+
+import pytest
+from aiohttp import web
+from sqlalchemy import create_engine, text
+
+from services.api.app import create_app
+from services.db import make_engine, migrate, session_factory, transaction
+from services.seed import seed
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test run, dropped afterwards."""
+    name = f"tlas_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """An empty, migrated database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'services.db'}"
+        migrate(url)
+        yield url
+    else:
+        for url in _postgres_database():
+            migrate(url)
+            yield url
+
+
+@pytest.fixture
+def seeded_url(database_url: str) -> str:
+    with transaction(session_factory(make_engine(database_url))) as session:
+        seed(session, date.today())
+    return database_url
+
+
+class ServerThread:
+    """The services' aiohttp app served on 127.0.0.1 from a background thread (real HTTP)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._runner: web.AppRunner | None = None
+        self._thread = threading.Thread(target=self._serve, args=(database_url,), daemon=True)
+
+    def _serve(self, database_url: str) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._runner = web.AppRunner(create_app(database_url), access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        assert self._ready.wait(10), "services did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture
+def services(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    """Seeded services running on a free port; the action clients are pointed at them."""
+    monkeypatch.setenv("LINK_DECISION_DELAY_S", "0")
+    with ServerThread(seeded_url) as server:
+        monkeypatch.setenv("VERIFICATION_URL", f"{server.url}/verification/v1")
+        monkeypatch.setenv("PAYMENT_URL", f"{server.url}/payment/v1")
+        monkeypatch.setenv("ELIGIBILITY_URL", f"{server.url}/eligibility/v1")
+        yield server

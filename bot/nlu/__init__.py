@@ -1,0 +1,1 @@
+"""Custom NLU components, named in config.yml by module path."""

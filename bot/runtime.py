@@ -1,0 +1,220 @@
+"""The one place that starts everything: services, action server and Rasa server.
+
+`make run` calls `python -m bot.runtime`: it migrates and seeds the services' database, writes
+Rasa's endpoints file from the settings, starts the three processes, waits until each answers,
+prints where to chat and whom to try, and stops them all on Ctrl-C. Tests start the same stack
+on other ports with other databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from bot.settings import ROOT, VAR_DIR, Settings, get_settings
+
+START_TIMEOUT_S = 240  # Rasa loads its model in ~10-50 s on two cores
+
+
+def tracker_store_config(url: str) -> dict[str, Any]:
+    """Rasa's SQL tracker-store settings for a database URL (sqlite:///… or postgresql://…)."""
+    if url.startswith("sqlite:///"):
+        return {"type": "SQL", "dialect": "sqlite", "db": url.removeprefix("sqlite:///")}
+    parts = urlsplit(url)
+    config: dict[str, Any] = {
+        "type": "SQL",
+        "dialect": parts.scheme.split("+")[0],
+        "url": parts.hostname or "127.0.0.1",
+        "db": parts.path.lstrip("/"),
+    }
+    if parts.port:
+        config["port"] = parts.port
+    if parts.username:
+        config["username"] = parts.username
+    if parts.password:
+        config["password"] = parts.password
+    return config
+
+
+def lock_store_config(url: str) -> dict[str, Any] | None:
+    """Rasa's Redis lock-store settings for redis://host:port/db, or None for the in-memory one."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    config: dict[str, Any] = {
+        "type": "redis",
+        "url": parts.hostname or "127.0.0.1",
+        "port": parts.port or 6379,
+        "db": int(parts.path.lstrip("/") or 1),
+        "key_prefix": "tlas",
+    }
+    if parts.password:
+        config["password"] = parts.password
+    return config
+
+
+def write_endpoints(settings: Settings, path: Path) -> Path:
+    endpoints: dict[str, Any] = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"},
+        "tracker_store": tracker_store_config(settings.tracker_store_url),
+    }
+    lock = lock_store_config(settings.lock_store_url)
+    if lock:
+        endpoints["lock_store"] = lock
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Stack:
+    """The three processes of the assistant, started in order and stopped together."""
+
+    settings: Settings
+    model: Path
+    var_dir: Path = VAR_DIR
+    log_dir: Path | None = None
+    processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        env = {
+            **os.environ,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONPATH": str(ROOT),
+        }
+        output: Any = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )  # fmt: skip
+        self.processes.append((name, process))
+
+    def start(self) -> None:
+        from services.db import make_engine, migrate, session_factory, transaction
+        from services.seed import seed
+
+        s = self.settings
+        migrate(s.database_url)
+        with transaction(session_factory(make_engine(s.database_url))) as session:
+            from datetime import date
+
+            seed(session, date.today())
+        endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
+        if s.tracker_store_url.startswith("sqlite:///"):
+            Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self._spawn("services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)])
+        self._spawn("actions", ["-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)])
+        self._spawn(
+            "rasa",
+            ["-m", "rasa", "run", "--model", str(self.model), "--endpoints", str(endpoints),
+             "--credentials", str(ROOT / "credentials.yml"), "--interface", s.host, "--port", str(s.rasa_port)],
+        )  # fmt: skip
+        self.wait_ready()
+
+    def urls(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "services": f"http://{s.host}:{s.services_port}/health",
+            "actions": f"http://127.0.0.1:{s.action_port}/health",
+            "rasa": f"http://{s.host}:{s.rasa_port}/webhooks/rest/",
+        }
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        for name, url in self.urls().items():
+            while True:
+                process = dict(self.processes)[name]
+                if process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as reply:
+                        if reply.status == 200:
+                            break
+                except (urllib.error.URLError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{name} did not answer at {url} within {START_TIMEOUT_S} s")
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        for _name, process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _name, process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+
+def banner(settings: Settings) -> str:
+    from services.seed import demo_people
+
+    lines = [
+        "",
+        "Trợ lý An sinh is running.",
+        f"  Web chat:  http://{settings.host}:{settings.rasa_port}/webhooks/webchat/chat",
+        f"  REST:      POST http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook",
+        f"  Services:  http://{settings.host}:{settings.services_port}/openapi.yaml",
+        '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu"',
+        "  Demo people (synthetic): " + ", ".join(f"{name} (CCCD {last4})" for name, last4, _ in demo_people()),
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Start services, action server and Rasa server")
+    parser.add_argument("--model", type=Path, help="model file (default: the cached model for the current inputs)")
+    args = parser.parse_args()
+    from bot.model_cache import ensure_model
+
+    settings = get_settings()
+    stack = Stack(settings, args.model or ensure_model(quiet=True), log_dir=VAR_DIR / "logs")
+    stopping = False
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("starting services, action server and Rasa server (about a minute) ...", flush=True)
+        stack.start()
+        print(banner(settings), flush=True)
+        while all(process.poll() is None for _, process in stack.processes):
+            time.sleep(1)
+        failed = [name for name, process in stack.processes if process.poll() is not None]
+        print(f"{', '.join(failed)} stopped unexpectedly; see {VAR_DIR / 'logs'}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    finally:
+        stack.stop()
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    main()

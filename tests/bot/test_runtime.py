@@ -1,0 +1,52 @@
+"""Configuration the runtime writes for Rasa, and the model cache key."""
+
+from pathlib import Path
+
+import yaml
+
+from bot.model_cache import inputs_hash
+from bot.runtime import lock_store_config, tracker_store_config, write_endpoints
+from bot.settings import get_settings
+
+
+def test_tracker_store_from_urls() -> None:
+    assert tracker_store_config("sqlite:////tmp/x/tracker.db") == {
+        "type": "SQL",
+        "dialect": "sqlite",
+        "db": "/tmp/x/tracker.db",
+    }
+    assert tracker_store_config("postgresql://rasa:secret@db.local:6543/conversations") == {
+        "type": "SQL", "dialect": "postgresql", "url": "db.local", "db": "conversations",
+        "port": 6543, "username": "rasa", "password": "secret",
+    }  # fmt: skip
+    assert tracker_store_config("postgresql+psycopg2://postgres@127.0.0.1/test")["dialect"] == "postgresql"
+
+
+def test_lock_store_from_url() -> None:
+    assert lock_store_config("") is None
+    assert lock_store_config("redis://127.0.0.1:6379/2") == {
+        "type": "redis",
+        "url": "127.0.0.1",
+        "port": 6379,
+        "db": 2,
+        "key_prefix": "tlas",
+    }
+
+
+def test_endpoints_file(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ACTION_PORT", "6055")
+    monkeypatch.setenv("LOCK_STORE_URL", "redis://127.0.0.1:6379/1")
+    written = yaml.safe_load(write_endpoints(get_settings(), tmp_path / "e.yml").read_text())
+    assert written["action_endpoint"]["url"] == "http://127.0.0.1:6055/webhook"
+    assert written["lock_store"]["type"] == "redis" and written["tracker_store"]["dialect"] == "sqlite"
+
+
+def test_model_key_changes_with_training_data(tmp_path: Path) -> None:
+    for name in ("config.yml", "domain.yml"):
+        (tmp_path / name).write_text("x: 1\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "nlu.yml").write_text("nlu: []\n")
+    before = inputs_hash(tmp_path)
+    assert inputs_hash(tmp_path) == before
+    (tmp_path / "data" / "nlu.yml").write_text("nlu: [1]\n")
+    assert inputs_hash(tmp_path) != before

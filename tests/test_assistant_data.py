@@ -1,0 +1,59 @@
+"""The domain, rules and actions agree with each other (what `rasa data validate` cannot see)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+ACTION_SOURCES = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "actions").rglob("*.py"))
+RULE_SOURCES = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "data").rglob("*.yml"))
+
+
+def test_responses_named_by_actions_exist() -> None:
+    named = set(re.findall(r'response="(utter_[\w/]+)"', ACTION_SOURCES))
+    assert named, "actions name no responses: the pattern is out of date"
+    assert named <= set(DOMAIN["responses"])
+
+
+def test_every_response_is_used() -> None:
+    used_by_forms = {f"utter_ask_{slot}" for form in DOMAIN["forms"].values() for slot in form["required_slots"]}
+    unused = {
+        name
+        for name in DOMAIN["responses"]
+        if name not in used_by_forms
+        and not name.startswith("utter_faq/")
+        and f'"{name}"' not in ACTION_SOURCES
+        and not re.search(rf"action: {re.escape(name)}\b", RULE_SOURCES)
+    }
+    assert not unused
+
+
+def test_buttons_are_short_ascii_and_at_most_four() -> None:
+    for name, variants in DOMAIN["responses"].items():
+        for variant in variants:
+            buttons = variant.get("buttons", [])
+            assert len(buttons) <= 4, name
+            for button in buttons:
+                assert button["payload"].isascii() and len(button["payload"].encode()) <= 64, name
+
+
+def test_bot_never_asks_for_secrets() -> None:
+    asking = re.compile(r"(cho|gửi|nhập|đọc)\s+(cháu\s+)?(mã OTP|mật khẩu|passcode)", re.IGNORECASE)
+    texts = [v.get("text", "") for variants in DOMAIN["responses"].values() for v in variants]
+    assert not [text for text in texts if asking.search(text)]
+    assert any("không bao giờ hỏi mã OTP" in text for text in texts)
+
+
+def test_held_out_nlu_examples_are_not_in_the_training_data() -> None:
+    from tests.nlu_data import examples
+
+    training: dict[str, str] = {}
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for text, intent in examples(path).items():
+            assert training.setdefault(text, intent) == intent, f"{text!r} is both {training[text]} and {intent}"
+    held_out = examples(ROOT / "tests" / "nlu" / "test_nlu.yml")
+    assert not sorted(set(held_out) & set(training))

@@ -59,6 +59,8 @@ class Settings:
     local_standard_vnd: int = field(default_factory=lambda: _int("LOCAL_STANDARD_VND", 0))
     # Seconds before a link request is decided, as a bank's answer would take (0 in tests).
     link_decision_delay_s: float = field(default_factory=lambda: _float("LINK_DECISION_DELAY_S", 2.0))
+    # Shared secret of our own channel adapters (Telegram, Zalo) calling the bridge channel.
+    bridge_token: str = field(default_factory=lambda: os.environ.get("BRIDGE_TOKEN", ""))
     max_message_chars: int = field(default_factory=lambda: _int("MAX_MESSAGE_CHARS", 1000))
 
 

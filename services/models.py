@@ -132,6 +132,20 @@ class CommuneSchedule(Base):
     cash_place = Column(String(200), nullable=False)
 
 
+class PhoneProof(Base):
+    """A phone number a channel vouched for (a Telegram contact the sender shared of themself).
+
+    Rasa only ever sees the proof's id and the last 4 digits; the number stays here.
+    """
+
+    __tablename__ = "phone_proof"
+
+    id = Column(String(32), primary_key=True)
+    channel_user = Column(String(80), nullable=False, index=True)
+    phone = Column(String(15), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=_now)
+
+
 class AuditLog(Base):
     """Who looked at or changed what; subjects are stored masked."""
 
@@ -152,6 +166,7 @@ __all__ = [
     "CommuneSchedule",
     "LinkRequest",
     "Payment",
+    "PhoneProof",
     "ProviderAccount",
     "ProxyAuthorisation",
 ]

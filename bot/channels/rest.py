@@ -47,18 +47,30 @@ class GuardedRestInput(InputChannel):
         return sender.strip()
 
     async def handle(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, raw: Any
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sender: str,
+        raw: Any,
+        metadata: dict[str, Any] | None = None,
+        command: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Screen, normalise and pass one message on; always returns at least one reply."""
-        verdict = screen(raw, self.max_chars)
-        if verdict is not None:
-            return [{"recipient_id": sender, "text": verdict.reply}]
-        text = self.buttons.resolve(sender, normalise(raw))
+        """Screen, normalise and pass one message on; always returns at least one reply.
+
+        `command` is an intent the channel itself decided on (a shared contact, say): it skips
+        screening, since it does not come from typed text.
+        """
+        if command is not None:
+            text: str | None = command
+        else:
+            verdict = screen(raw, self.max_chars)
+            if verdict is not None:
+                return [{"recipient_id": sender, "text": verdict.reply}]
+            text = self.buttons.resolve(sender, normalise(raw))
         if text is None:
             return [{"recipient_id": sender, "text": REPLIES["command"]}]
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
         except Exception as error:  # noqa: BLE001 - the person gets a reply, the log no user text
             LOG.error("message from %s channel failed: %s", self.name(), type(error).__name__)
             return [{"recipient_id": sender, "text": REPLIES["busy"]}]

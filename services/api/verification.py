@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -21,8 +22,9 @@ from services.api.app import SESSIONS, ApiError, in_thread, read_json
 from services.db import transaction
 from services.domain.identity import fold_name
 from services.domain.masking import mask
+from services.domain.phones import normalise_phone
 from services.domain.values import WALLETS, providers
-from services.models import AuditLog, Beneficiary, LinkRequest, ProviderAccount
+from services.models import AuditLog, Beneficiary, LinkRequest, PhoneProof, ProviderAccount
 
 REASON_CODES = (
     "vneid_not_level2",
@@ -155,6 +157,32 @@ def list_links(factory: sessionmaker, beneficiary_id: int) -> list[dict[str, Any
         return [link_view(link) for link in rows]
 
 
+def store_phone_proof(factory: sessionmaker, channel_user: str, phone: str) -> dict[str, Any]:
+    with transaction(factory) as session:
+        proof = PhoneProof(
+            id=secrets.token_hex(16), channel_user=channel_user, phone=phone, created_at=datetime.utcnow()
+        )
+        session.add(proof)
+        audit(session, channel_user, "phone_proof_stored", mask(phone))
+        return {"proof_id": proof.id, "phone_last4": phone[-4:]}
+
+
+def check_phone_proof(factory: sessionmaker, beneficiary_id: int, proof_id: str, channel_user: str) -> dict[str, Any]:
+    """Whether a proof made for this channel user carries the registry phone of this person."""
+    with transaction(factory) as session:
+        proof = session.get(PhoneProof, proof_id)
+        person = session.get(Beneficiary, beneficiary_id)
+        matched = bool(
+            proof is not None
+            and person is not None
+            and proof.channel_user == channel_user
+            and person.phone
+            and proof.phone == person.phone
+        )
+        audit(session, channel_user, "phone_checked", mask(person.cccd if person else None), matched=matched)
+        return {"matched": matched}
+
+
 def _require(body: dict[str, Any], *names: str) -> None:
     missing = [name for name in names if not body.get(name)]
     if missing:
@@ -210,7 +238,34 @@ async def get_beneficiary_links(request: web.Request) -> web.Response:
     return web.json_response({"link_requests": rows})
 
 
+async def post_phone_proof(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    _require(body, "channel_user", "phone")
+    phone = normalise_phone(str(body["phone"]))
+    if phone is None:
+        raise ApiError(400, "bad_phone", "phone must be a Vietnamese mobile number")
+    result = await in_thread(
+        store_phone_proof, request.config_dict[SESSIONS], str(body["channel_user"]), phone.national
+    )
+    return web.json_response(result, status=201)
+
+
+async def post_phone_check(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    _require(body, "beneficiary_id", "proof_id", "channel_user")
+    result = await in_thread(
+        check_phone_proof,
+        request.config_dict[SESSIONS],
+        int(body["beneficiary_id"]),
+        str(body["proof_id"]),
+        str(body["channel_user"]),
+    )
+    return web.json_response(result)
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_post("/phone-proofs", post_phone_proof)
+    app.router.add_post("/identity/phone-check", post_phone_check)
     app.router.add_post("/identity/match", post_identity_match)
     app.router.add_post("/link-requests", post_link_request)
     app.router.add_get(r"/link-requests/{link_id:\d+}", get_link_request)

@@ -16,6 +16,8 @@ from bot.runtime import Stack
 from bot.settings import get_settings
 from tests.conftest import _postgres_database, free_port
 
+BRIDGE_TOKEN = "test-bridge-token"
+
 
 @contextmanager
 def environment(**values: str) -> Iterator[None]:
@@ -40,6 +42,7 @@ def running_stack(var_dir: Path, **overrides: str) -> Iterator[Chat]:
         "TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}",
         "SERVICE_TIMEOUT_S": "1",
         "LINK_DECISION_DELAY_S": "0",
+        "BRIDGE_TOKEN": BRIDGE_TOKEN,
         **overrides,
     }
     with environment(**env):
@@ -58,11 +61,15 @@ class Chat:
         self.stack = stack
         self.url = f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks"
 
-    def post(self, sender: str, message: Any, channel: str = "rest") -> list[dict[str, Any]]:
-        body = json.dumps({"sender": sender, "message": message}).encode()
-        request = urllib.request.Request(
-            f"{self.url}/{channel}/webhook", data=body, headers={"Content-Type": "application/json"}
-        )
+    def post(
+        self, sender: str, message: Any, channel: str = "rest", metadata: dict[str, Any] | None = None,
+        token: str | None = BRIDGE_TOKEN,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        body = json.dumps({"sender": sender, "message": message, "metadata": metadata or {}}).encode()
+        headers = {"Content-Type": "application/json"}
+        if channel == "bridge" and token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(f"{self.url}/{channel}/webhook", data=body, headers=headers)
         with urllib.request.urlopen(request, timeout=30) as reply:
             return json.load(reply)
 

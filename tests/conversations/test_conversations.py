@@ -119,3 +119,16 @@ def test_postgresql_and_redis_configuration(postgres_chat) -> None:
         rows = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = 'pg-1'")).scalar_one()
     engine.dispose()
     assert rows >= 4
+
+
+def test_bridge_channel_needs_the_shared_secret(chat) -> None:
+    import urllib.error
+
+    assert chat.post("tg:100", "xin chào", channel="bridge")[0]["text"].startswith("Dạ, cháu chào Bác")
+    for token in ("wrong", None):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            chat.post("tg:100", "xin chào", channel="bridge", token=token)
+        assert error.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as error:
+        chat.post("not-namespaced", "xin chào", channel="bridge")
+    assert error.value.code == 400

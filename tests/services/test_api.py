@@ -172,3 +172,29 @@ def test_openapi_describes_every_route() -> None:
         else:
             served.add(resource.canonical)
     assert served == described
+
+
+def test_phone_proof_is_the_second_factor(services) -> None:
+    from services.seed import phone_of
+
+    shared = "+84" + phone_of(0, PEOPLE[0])[1:]
+    own = requests.post(
+        f"{services.url}/verification/v1/phone-proofs", json={"channel_user": "tg:1", "phone": shared}, timeout=5
+    )
+    assert own.status_code == 201 and own.json()["phone_last4"] == phone_of(0, PEOPLE[0])[-4:]
+    proof = own.json()["proof_id"]
+    check = f"{services.url}/verification/v1/identity/phone-check"
+    assert requests.post(
+        check, json={"beneficiary_id": 1, "proof_id": proof, "channel_user": "tg:1"}, timeout=5
+    ).json() == {"matched": True}
+    # Someone else's person, or the proof replayed by another chat user: no match.
+    assert not requests.post(
+        check, json={"beneficiary_id": 2, "proof_id": proof, "channel_user": "tg:1"}, timeout=5
+    ).json()["matched"]
+    assert not requests.post(
+        check, json={"beneficiary_id": 1, "proof_id": proof, "channel_user": "tg:2"}, timeout=5
+    ).json()["matched"]
+    bad = requests.post(
+        f"{services.url}/verification/v1/phone-proofs", json={"channel_user": "tg:1", "phone": "123"}, timeout=5
+    )
+    assert bad.status_code == 400

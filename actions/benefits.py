@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common.clients import EligibilityClient, NotFound, ServiceUnavailable
-from actions.common.formatting import money
+from services.domain.formatting import money
 
 MAX_LINES = 3  # short answers: the most common cases of the group, not the whole table
 

@@ -16,8 +16,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
-from babel.numbers import format_currency
-
+from services.domain.formatting import money
 from services.domain.rules import BenefitAmount, Rules, UnknownBenefit, load_rules, load_yaml
 
 UNKNOWN: Literal["unknown"] = "unknown"
@@ -191,11 +190,6 @@ class Evaluation:
         body = plain(self)
         body["complete"] = self.complete
         return body
-
-
-def money(amount_vnd: int) -> str:
-    """1000000 -> '1.000.000 ₫' (same Babel vi_VN format as actions/common/formatting.money)."""
-    return format_currency(amount_vnd, "VND", locale="vi_VN")
 
 
 # --- the rules file ------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.benefits import ActionBenefitAmount
 from actions.common.clients import EligibilityClient, PaymentClient, ServiceUnavailable
-from actions.common.formatting import money
 from actions.payments import ActionPaymentSchedule, ValidateScheduleForm, clean_commune
+from services.domain.formatting import money
 from tests.conftest import free_port
 
 

@@ -1,4 +1,4 @@
-"""The one formatter for money and dates that users read (Babel, vi_VN)."""
+"""The one formatter for money and dates that users read (Babel, vi_VN), used by services and actions."""
 
 from __future__ import annotations
 

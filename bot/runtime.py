@@ -3,13 +3,15 @@
 `make run` calls `python -m bot.runtime`: it migrates and seeds the services' database, writes
 Rasa's endpoints file from the settings, starts the three processes, waits until each answers,
 prints where to chat and whom to try, and stops them all on Ctrl-C. Tests start the same stack
-on other ports with other databases.
+on other ports with other databases. With TELEGRAM_BOT_TOKEN (or ZALO_APP_ID and ZALO_OA_SECRET)
+set, the channel adapters start too, once Rasa answers.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -65,6 +67,24 @@ def lock_store_config(url: str) -> dict[str, Any] | None:
     return config
 
 
+def adapters(settings: Settings) -> dict[str, list[str]]:
+    """The channel adapter processes the settings ask for (none without their tokens)."""
+    wanted: dict[str, list[str]] = {}
+    if settings.telegram_bot_token:
+        wanted["telegram"] = ["-m", "bot.channels.telegram"]
+    if settings.zalo_app_id and settings.zalo_oa_secret:
+        wanted["zalo"] = ["-m", "bot.channels.zalo"]
+    return wanted
+
+
+def adapter_environment(settings: Settings) -> dict[str, str]:
+    """Environment shared by Rasa and the adapters: a random bridge secret when adapters run and
+    none was configured, so the bridge channel is never open without one."""
+    if adapters(settings) and not settings.bridge_token:
+        return {"BRIDGE_TOKEN": secrets.token_urlsafe(32)}
+    return {}
+
+
 def write_endpoints(settings: Settings, path: Path) -> Path:
     endpoints: dict[str, Any] = {
         "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"},
@@ -87,10 +107,12 @@ class Stack:
     var_dir: Path = VAR_DIR
     log_dir: Path | None = None
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def _spawn(self, name: str, args: list[str]) -> None:
         env = {
             **os.environ,
+            **self.extra_env,
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -117,6 +139,7 @@ class Stack:
 
             seed(session, date.today())
         endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
+        self.extra_env.update(adapter_environment(s))
         if s.tracker_store_url.startswith("sqlite:///"):
             Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self._spawn("services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)])
@@ -127,14 +150,22 @@ class Stack:
              "--credentials", str(ROOT / "credentials.yml"), "--interface", s.host, "--port", str(s.rasa_port)],
         )  # fmt: skip
         self.wait_ready()
+        # The adapters relay to Rasa's bridge channel, so they start once Rasa answers.
+        for name, args in adapters(s).items():
+            self._spawn(name, args)
+        self.wait_ready()
 
     def urls(self) -> dict[str, str]:
         s = self.settings
-        return {
+        urls = {
             "services": f"http://{s.host}:{s.services_port}/health",
             "actions": f"http://127.0.0.1:{s.action_port}/health",
             "rasa": f"http://{s.host}:{s.rasa_port}/webhooks/rest/",
         }
+        # Telegram is not waited for: it keeps retrying while api.telegram.org cannot be reached.
+        urls["zalo"] = f"http://{s.host}:{s.zalo_webhook_port}/health"
+        started = dict(self.processes)
+        return {name: url for name, url in urls.items() if name in started}
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -171,12 +202,19 @@ class Stack:
 def banner(settings: Settings) -> str:
     from services.seed import demo_people
 
+    channels = []
+    if settings.telegram_bot_token:
+        mode = f"webhook {settings.telegram_webhook_url}" if settings.telegram_webhook_url else "long polling"
+        channels.append(f"  Telegram:  {mode}")
+    if settings.zalo_app_id and settings.zalo_oa_secret:
+        channels.append(f"  Zalo OA:   webhook on http://{settings.host}:{settings.zalo_webhook_port}/zalo/webhook")
     lines = [
         "",
         "Trợ lý An sinh is running.",
         f"  Web chat:  http://{settings.host}:{settings.rasa_port}/webhooks/webchat/chat",
         f"  REST:      POST http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook",
         f"  Services:  http://{settings.host}:{settings.services_port}/openapi.yaml",
+        *channels,
         '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu"',
         "  Demo people (synthetic): " + ", ".join(f"{name} (CCCD {last4})" for name, last4, _ in demo_people()),
         "Press Ctrl-C to stop.",

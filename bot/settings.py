@@ -22,6 +22,12 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _local_host() -> str:
+    """Where a process on this machine reaches the Rasa server (a wildcard address is not one)."""
+    host = os.environ.get("TLAS_HOST", "127.0.0.1")
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = field(default_factory=lambda: os.environ.get("TLAS_HOST", "127.0.0.1"))
@@ -62,6 +68,42 @@ class Settings:
     # Shared secret of our own channel adapters (Telegram, Zalo) calling the bridge channel.
     bridge_token: str = field(default_factory=lambda: os.environ.get("BRIDGE_TOKEN", ""))
     max_message_chars: int = field(default_factory=lambda: _int("MAX_MESSAGE_CHARS", 1000))
+    # Where the adapters post each person's message: the Rasa server's bridge channel.
+    bridge_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "BRIDGE_URL", f"http://{_local_host()}:{_int('RASA_PORT', 5005)}/webhooks/bridge/webhook"
+        )
+    )
+    # Telegram (python-telegram-bot): long polling unless a webhook URL is set.
+    telegram_bot_token: str = field(default_factory=lambda: os.environ.get("TELEGRAM_BOT_TOKEN", ""))
+    telegram_api_base_url: str = field(
+        default_factory=lambda: os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot")
+    )
+    telegram_webhook_url: str = field(default_factory=lambda: os.environ.get("TELEGRAM_WEBHOOK_URL", ""))
+    # Telegram echoes it in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -).
+    telegram_webhook_secret: str = field(default_factory=lambda: os.environ.get("TELEGRAM_WEBHOOK_SECRET", ""))
+    telegram_webhook_port: int = field(default_factory=lambda: _int("TELEGRAM_WEBHOOK_PORT", 8443))
+    # Telegram's Bot FAQ: about 1 message a second per chat and 30 a second overall.
+    telegram_chat_interval_s: float = field(default_factory=lambda: _float("TELEGRAM_CHAT_INTERVAL_S", 1.0))
+    telegram_max_per_second: float = field(default_factory=lambda: _float("TELEGRAM_MAX_PER_SECOND", 30.0))
+    # Zalo Official Account: the webhook is signed with the OA secret key, tokens are refreshed
+    # with the app secret (two different keys of the Zalo developer console).
+    zalo_app_id: str = field(default_factory=lambda: os.environ.get("ZALO_APP_ID", ""))
+    zalo_oa_secret: str = field(default_factory=lambda: os.environ.get("ZALO_OA_SECRET", ""))
+    zalo_app_secret: str = field(default_factory=lambda: os.environ.get("ZALO_APP_SECRET", ""))
+    # First tokens only: once refreshed, the rotated ones live in the token file.
+    zalo_access_token: str = field(default_factory=lambda: os.environ.get("ZALO_ACCESS_TOKEN", ""))
+    zalo_refresh_token: str = field(default_factory=lambda: os.environ.get("ZALO_REFRESH_TOKEN", ""))
+    zalo_token_file: Path = field(
+        default_factory=lambda: Path(os.environ.get("ZALO_TOKEN_FILE", VAR_DIR / "zalo_tokens.json"))
+    )
+    zalo_api_base_url: str = field(
+        default_factory=lambda: os.environ.get("ZALO_API_BASE_URL", "https://openapi.zalo.me")
+    )
+    zalo_oauth_base_url: str = field(
+        default_factory=lambda: os.environ.get("ZALO_OAUTH_BASE_URL", "https://oauth.zaloapp.com")
+    )
+    zalo_webhook_port: int = field(default_factory=lambda: _int("ZALO_WEBHOOK_PORT", 8444))
 
 
 def get_settings() -> Settings:

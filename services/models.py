@@ -146,6 +146,66 @@ class PhoneProof(Base):
     created_at = Column(DateTime, nullable=False, default=_now)
 
 
+class Consent(Base):
+    """Consent to process personal data, asked once before the first question that collects it."""
+
+    __tablename__ = "consent"
+
+    id = Column(Integer, primary_key=True)
+    channel_user = Column(String(80), nullable=False, index=True)
+    purpose = Column(String(40), nullable=False)
+    given_at = Column(DateTime, nullable=False, default=_now)
+
+
+class VaultItem(Base):
+    """A full CCCD, phone or account number typed in chat; the conversation keeps only the token."""
+
+    __tablename__ = "vault_item"
+
+    token = Column(String(40), primary_key=True)
+    channel_user = Column(String(80), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)
+    value = Column(String(40), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=_now)
+
+
+class VerificationAttempt(Base):
+    """One identity check of a channel user; three failures in a row lock them for 15 minutes."""
+
+    __tablename__ = "verification_attempt"
+
+    id = Column(Integer, primary_key=True)
+    channel_user = Column(String(80), nullable=False, index=True)
+    step = Column(String(16), nullable=False)  # match | phone | vneid
+    ok = Column(Boolean, nullable=False)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"))
+    at = Column(DateTime, nullable=False, default=_now)
+
+
+class VneidApproval(Base):
+    """A second-factor request the person approves in VNeID (the service hosts a stand-in page)."""
+
+    __tablename__ = "vneid_approval"
+
+    id = Column(String(32), primary_key=True)
+    channel_user = Column(String(80), nullable=False, index=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False)
+    code = Column(String(8), nullable=False)
+    status = Column(String(10), nullable=False, default="pending")
+    created_at = Column(DateTime, nullable=False, default=_now)
+
+
+class VerifiedSession(Base):
+    """A channel user verified as one beneficiary; it expires after 30 minutes idle."""
+
+    __tablename__ = "verified_session"
+
+    channel_user = Column(String(80), primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False)
+    verified_at = Column(DateTime, nullable=False, default=_now)
+    last_seen = Column(DateTime, nullable=False, default=_now)
+
+
 class AuditLog(Base):
     """Who looked at or changed what; subjects are stored masked."""
 
@@ -164,9 +224,14 @@ __all__ = [
     "Base",
     "Beneficiary",
     "CommuneSchedule",
+    "Consent",
     "LinkRequest",
     "Payment",
     "PhoneProof",
     "ProviderAccount",
     "ProxyAuthorisation",
+    "VaultItem",
+    "VerificationAttempt",
+    "VerifiedSession",
+    "VneidApproval",
 ]

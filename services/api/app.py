@@ -70,20 +70,21 @@ async def errors_as_json(
 
 
 def create_app(database_url: str) -> web.Application:
-    from services.api import eligibility, payment, verification
+    from services.api import eligibility, identity, payment, verification
 
     sessions = session_factory(make_engine(database_url))
     root = web.Application(middlewares=[errors_as_json])
     root[SESSIONS] = sessions
     root.router.add_get("/health", health)
     root.router.add_get("/openapi.yaml", openapi)
-    for prefix, module in (
-        ("/verification/v1", verification),
-        ("/payment/v1", payment),
-        ("/eligibility/v1", eligibility),
+    for prefix, modules in (
+        ("/verification/v1", (identity, verification)),
+        ("/payment/v1", (payment,)),
+        ("/eligibility/v1", (eligibility,)),
     ):
         sub = web.Application(middlewares=[errors_as_json])
         sub.router.add_get("/health", health)
-        module.add_routes(sub)
+        for module in modules:
+            module.add_routes(sub)
         root.add_subapp(prefix, sub)
     return root

@@ -1,4 +1,4 @@
-"""Verification API: identity match against the registry and account-link requests.
+"""Verification API, account links: requests, decisions, history (identity is in identity.py).
 
 A link request is answered `pending` at once and decided in the background, as a bank's reply
 would arrive: the holder name is compared with the registry name (case- and diacritics-
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -22,9 +21,8 @@ from services.api.app import SESSIONS, ApiError, in_thread, read_json
 from services.db import transaction
 from services.domain.identity import fold_name
 from services.domain.masking import mask
-from services.domain.phones import normalise_phone
 from services.domain.values import WALLETS, providers
-from services.models import AuditLog, Beneficiary, LinkRequest, PhoneProof, ProviderAccount
+from services.models import AuditLog, Beneficiary, LinkRequest, ProviderAccount, VaultItem
 
 REASON_CODES = (
     "vneid_not_level2",
@@ -74,24 +72,6 @@ def decide(person: Beneficiary, account: ProviderAccount | None, provider: str) 
     return None
 
 
-def match_identity(factory: sessionmaker, cccd: str, full_name: str, born: date) -> dict[str, Any]:
-    with transaction(factory) as session:
-        person = session.execute(select(Beneficiary).where(Beneficiary.cccd == cccd)).scalar_one_or_none()
-        matched = (
-            person is not None and fold_name(person.full_name) == fold_name(full_name) and person.date_of_birth == born
-        )
-        audit(session, "verification", "identity_match", mask(cccd), matched=matched)
-        if not matched or person is None:
-            return {"matched": False, "reason": "not_found" if person is None else "details_mismatch"}
-        return {
-            "matched": True,
-            "beneficiary_id": person.id,
-            "full_name": person.full_name,
-            "phone_last4": (person.phone or "")[-4:],
-            "vneid_level": person.vneid_level,
-        }
-
-
 def create_link(factory: sessionmaker, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Record a link request; the same idempotency key returns the first request, not a new one."""
     with transaction(factory) as session:
@@ -104,10 +84,18 @@ def create_link(factory: sessionmaker, body: dict[str, Any]) -> tuple[dict[str, 
                 return link_view(existing), False
         if session.get(Beneficiary, body["beneficiary_id"]) is None:
             raise ApiError(404, "beneficiary_not_found", "No such beneficiary")
+        number = str(body.get("account_number") or "")
+        if body.get("account_token"):
+            item = session.get(VaultItem, str(body["account_token"]))
+            if item is None or item.channel_user != body.get("channel_user"):
+                raise ApiError(404, "token_not_found", "No such account token for this user")
+            number = item.value
+        if not number.isdigit():
+            raise ApiError(400, "bad_account_number", "account_number must be digits")
         link = LinkRequest(
             beneficiary_id=body["beneficiary_id"],
             provider=body["provider"],
-            account_number=body["account_number"],
+            account_number=number,
             status="pending",
             idempotency_key=key,
             created_at=datetime.utcnow(),
@@ -157,58 +145,19 @@ def list_links(factory: sessionmaker, beneficiary_id: int) -> list[dict[str, Any
         return [link_view(link) for link in rows]
 
 
-def store_phone_proof(factory: sessionmaker, channel_user: str, phone: str) -> dict[str, Any]:
-    with transaction(factory) as session:
-        proof = PhoneProof(
-            id=secrets.token_hex(16), channel_user=channel_user, phone=phone, created_at=datetime.utcnow()
-        )
-        session.add(proof)
-        audit(session, channel_user, "phone_proof_stored", mask(phone))
-        return {"proof_id": proof.id, "phone_last4": phone[-4:]}
-
-
-def check_phone_proof(factory: sessionmaker, beneficiary_id: int, proof_id: str, channel_user: str) -> dict[str, Any]:
-    """Whether a proof made for this channel user carries the registry phone of this person."""
-    with transaction(factory) as session:
-        proof = session.get(PhoneProof, proof_id)
-        person = session.get(Beneficiary, beneficiary_id)
-        matched = bool(
-            proof is not None
-            and person is not None
-            and proof.channel_user == channel_user
-            and person.phone
-            and proof.phone == person.phone
-        )
-        audit(session, channel_user, "phone_checked", mask(person.cccd if person else None), matched=matched)
-        return {"matched": matched}
-
-
 def _require(body: dict[str, Any], *names: str) -> None:
     missing = [name for name in names if not body.get(name)]
     if missing:
         raise ApiError(400, "missing_fields", f"Missing: {', '.join(missing)}")
 
 
-async def post_identity_match(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    _require(body, "cccd", "full_name", "date_of_birth")
-    try:
-        born = date.fromisoformat(str(body["date_of_birth"]))
-    except ValueError as error:
-        raise ApiError(400, "bad_date", "date_of_birth must be YYYY-MM-DD") from error
-    result = await in_thread(
-        match_identity, request.config_dict[SESSIONS], str(body["cccd"]), str(body["full_name"]), born
-    )
-    return web.json_response(result)
-
-
 async def post_link_request(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "beneficiary_id", "provider", "account_number")
+    _require(body, "beneficiary_id", "provider")
+    if not body.get("account_number") and not body.get("account_token"):
+        raise ApiError(400, "missing_fields", "Missing: account_number or account_token")
     if body["provider"] not in providers():
         raise ApiError(400, "unknown_provider", "Unknown bank or wallet code")
-    if not str(body["account_number"]).isdigit():
-        raise ApiError(400, "bad_account_number", "account_number must be digits")
     view, created = await in_thread(create_link, request.config_dict[SESSIONS], body)
     if created:
         delay = get_settings().link_decision_delay_s
@@ -238,35 +187,7 @@ async def get_beneficiary_links(request: web.Request) -> web.Response:
     return web.json_response({"link_requests": rows})
 
 
-async def post_phone_proof(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    _require(body, "channel_user", "phone")
-    phone = normalise_phone(str(body["phone"]))
-    if phone is None:
-        raise ApiError(400, "bad_phone", "phone must be a Vietnamese mobile number")
-    result = await in_thread(
-        store_phone_proof, request.config_dict[SESSIONS], str(body["channel_user"]), phone.national
-    )
-    return web.json_response(result, status=201)
-
-
-async def post_phone_check(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    _require(body, "beneficiary_id", "proof_id", "channel_user")
-    result = await in_thread(
-        check_phone_proof,
-        request.config_dict[SESSIONS],
-        int(body["beneficiary_id"]),
-        str(body["proof_id"]),
-        str(body["channel_user"]),
-    )
-    return web.json_response(result)
-
-
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/phone-proofs", post_phone_proof)
-    app.router.add_post("/identity/phone-check", post_phone_check)
-    app.router.add_post("/identity/match", post_identity_match)
     app.router.add_post("/link-requests", post_link_request)
     app.router.add_get(r"/link-requests/{link_id:\d+}", get_link_request)
     app.router.add_get(r"/beneficiaries/{beneficiary_id:\d+}/link-requests", get_beneficiary_links)

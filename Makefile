@@ -6,7 +6,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test lint validate model import-data lock clean
+.PHONY: setup run test lint validate model lookups bench import-data lock clean
 
 setup:  ## build .venv with Python 3.10 and the pinned packages
 	@bash bot/setup.sh
@@ -17,6 +17,9 @@ model: setup  ## train the model if config, domain or data changed
 run: setup  ## start services, action server, Rasa and the web chat on SQLite
 	@$(PY) -m bot.runtime
 
+lookups: setup  ## regenerate data/nlu/lookups.yml from services/rules/providers.yaml
+	@$(PY) -m bot.nlu.lookups
+
 lint: setup
 	@$(VENV)/bin/ruff check .
 
@@ -25,6 +28,9 @@ validate: setup
 
 test: lint validate model  ## ruff, rasa data validate, pytest (SQLite, PostgreSQL, REST conversations)
 	@$(PY) -m pytest
+
+bench: setup  ## NLU accuracy and speed, ours vs Rasa's stock pipeline -> bench/results.json (~10 min)
+	@$(PY) -m bench.run
 
 import-data: setup  ## load CSV lists: make import-data DIR=path/to/folder
 	@test -n "$(DIR)" || { echo "usage: make import-data DIR=path/to/folder" >&2; exit 2; }

@@ -23,7 +23,7 @@ KEEP = 3  # older models are deleted, newest first kept
 def model_inputs(root: Path = ROOT) -> list[Path]:
     files = [root / "config.yml", root / "domain.yml", root / "constraints.txt"]
     files += sorted((root / "data").rglob("*.yml"))
-    files += sorted((root / "bot" / "nlu").rglob("*.py"))
+    files += sorted((root / "bot" / "nlu").rglob("*.py")) + sorted((root / "bot" / "nlu").rglob("*.yml"))
     return [path for path in files if path.is_file()]
 
 

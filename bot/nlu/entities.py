@@ -1,0 +1,144 @@
+"""Canonical entity values however they are typed: "vietcom", "ngan hang ngoai thuong" -> VCB,
+"t9", "thang chin" -> 9, "thang nay" -> this_month.
+
+Rasa's EntitySynonymMapper matches synonyms letter for letter, so an alias typed without
+diacritics, or in a new spelling, keeps its raw text as value. This component looks values up
+diacritics-insensitively in the synonyms learned from the training data, in the bank and wallet
+aliases of services/rules/providers.yaml, and reads months with a small grammar.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.normalizer import fold
+from services.domain.values import providers
+
+MONTH_WORDS = {
+    "gieng": 1,
+    "mot": 1,
+    "hai": 2,
+    "ba": 3,
+    "bon": 4,
+    "tu": 4,
+    "nam": 5,
+    "bay": 7,
+    "tam": 8,
+    "chin": 9,
+    "muoi": 10,
+    "muoi mot": 11,
+    "mot mot": 11,
+    "muoi hai": 12,
+    "chap": 12,
+}  # fmt: skip  ("sau" is left out: unaccented, "tháng sau" means next month; "sáu" is handled apart)
+RELATIVE_MONTHS = {
+    "this_month": ("nay", "ni", "hien tai", "hien nay"),
+    "last_month": ("truoc", "roi", "vua roi", "qua"),
+    "next_month": ("sau", "toi", "ke tiep"),
+}
+_MONTH_PREFIX = re.compile(r"^(?:thang|thg|th|t)\s*")
+_BANK_PREFIX = re.compile(r"^(?:ngan hang|nh|bank)\s+")
+
+
+def month_value(text: str) -> str | None:
+    """'t9' -> '9', 'tháng chạp' -> '12', 'tháng trước' -> 'last_month'; None if not a month."""
+    if re.search(r"\bsáu\b", text.lower()):
+        return "6"
+    folded = fold(text).strip(" .,!?")
+    rest = _MONTH_PREFIX.sub("", folded, count=1).strip()
+    if rest.isdigit() and 1 <= int(rest) <= 12 and rest != folded:
+        return str(int(rest))
+    if rest in MONTH_WORDS and rest != folded:
+        return str(MONTH_WORDS[rest])
+    for value, words in RELATIVE_MONTHS.items():
+        if rest in words and rest != folded:
+            return value
+    return None
+
+
+def provider_aliases() -> dict[tuple[str, str], str]:
+    table = {}
+    for code, spec in providers().items():
+        entity = "wallet" if code.endswith("_MONEY") else "bank"
+        for alias in [code, spec["name"], *spec.get("aliases", [])]:
+            table[(entity, fold(alias))] = code
+    return table
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class EntityCanonicalizer(GraphComponent):
+    """Maps extracted entity values to canonical ones, diacritics-insensitively."""
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource, table: dict[str, str] | None = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.table: dict[str, str] = table or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EntityCanonicalizer:
+        return cls(model_storage, resource)
+
+    @staticmethod
+    def key(entity: str, text: str) -> str:
+        folded = fold(text).strip(" .,!?")
+        if entity in ("bank", "wallet"):
+            folded = _BANK_PREFIX.sub("", folded)
+        return f"{entity}\t{folded}"
+
+    def train(self, training_data: TrainingData) -> Resource:
+        table = {self.key(e, a): c for (e, a), c in provider_aliases().items()}
+        for example in training_data.entity_examples:
+            for entity in example.get(ENTITIES, []):
+                text = example.get("text", "")[entity["start"] : entity["end"]]
+                if entity.get("value") and entity["value"] != text:
+                    table.setdefault(self.key(entity["entity"], text), str(entity["value"]))
+        self.table = table
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "canonical.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> EntityCanonicalizer:
+        try:
+            with model_storage.read_from(resource) as directory:
+                table = json.loads((directory / "canonical.json").read_text(encoding="utf-8"))
+        except ValueError:
+            table = {}
+        return cls(model_storage, resource, table)
+
+    def canonical(self, entity: str, text: str, value: Any) -> Any:
+        if entity == "month":
+            return month_value(text) or self.table.get(self.key(entity, text), value)
+        return self.table.get(self.key(entity, text), value)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES, [])
+            for entity in entities:
+                text = message.get("text", "")[entity["start"] : entity["end"]]
+                entity["value"] = self.canonical(entity["entity"], text, entity.get("value"))
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages

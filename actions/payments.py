@@ -1,8 +1,10 @@
-"""Payment schedule of a commune: answered from the payment service's database."""
+"""Payments (PRODUCT.md 3.5): a commune's schedule, a person's payments by month, and why a
+month's money has not arrived — all answered from the payment service's database."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -10,7 +12,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.clients import PaymentClient, ServiceUnavailable
+from actions.common.clients import PaymentClient, ServiceUnavailable, VerificationClient
+from actions.common.gate import verified_person
+from services.domain.formatting import money
+from services.domain.periods import period_for, period_label
 
 MAX_COMMUNE_CHARS = 60
 
@@ -87,3 +92,151 @@ class ActionPaymentSchedule(Action):
                 )
             )
         return [SlotSet("commune", None)]
+
+
+PROGRAM_NAMES = {"BTXH": "trợ cấp xã hội", "HTXH": "trợ cấp hưu trí xã hội", "NCC": "trợ cấp người có công"}
+STATUS_NAMES = {
+    "listed": "đã lập danh sách",
+    "approved": "đã phê duyệt",
+    "sent_to_treasury": "đã chuyển Kho bạc",
+    "sent_to_bank": "đã chuyển sang ngân hàng",
+    "paid": "đã vào tài khoản",
+    "failed": "chuyển khoản không thành công",
+    "returned": "bị ngân hàng hoàn trả",
+    "cash_at_commune": "chi tiền mặt tại xã",
+}
+NOT_SENT_YET = {"listed", "approved", "sent_to_treasury"}
+
+
+async def receiving_account(beneficiary_id: int) -> str:
+    """'Agribank ********1234' for the verified link, or '' when payments are not to an account."""
+    from actions.accounts import last_digits, provider_name
+
+    links = await VerificationClient().links(beneficiary_id)
+    verified = next((link for link in links if link["status"] == "verified"), None)
+    return f"{provider_name(verified['provider'])} {last_digits(verified['account_last4'])}" if verified else ""
+
+
+def payment_line(payment: dict[str, Any], account: str) -> str:
+    """'Tháng 11/2026, trợ cấp xã hội: 500.000 ₫ — đã vào tài khoản ngày 5/11 (Agribank ****1234).'"""
+    when = date.fromisoformat(payment["status_date"])
+    where = f" ({account})" if account and payment["channel"] != "cash" else ""
+    program = PROGRAM_NAMES.get(payment["program"], payment["program"])
+    return (
+        f"{period_label(payment['period']).capitalize()}, {program}: "
+        f"{money(payment['amount_vnd'])} — {STATUS_NAMES.get(payment['status'], payment['status'])} "
+        f"ngày {when.day}/{when.month}{where}."
+    )
+
+
+class ActionCheckPayment(Action):
+    """Payments of the month asked ("tháng này", "tháng 3", "t9"; this month if none)."""
+
+    def name(self) -> str:
+        return "action_check_payment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        person, events = await verified_person(dispatcher, tracker, self.name())
+        if person is None:
+            return events
+        period = period_for(tracker.get_slot("month"), date.today())
+        try:
+            payments = await PaymentClient().payments(person.beneficiary_id, period)
+            account = await receiving_account(person.beneficiary_id)
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+            return []
+        if not payments:
+            dispatcher.utter_message(response="utter_no_payment", period=period_label(period))
+        else:
+            lines = [f"Bác {person.full_name}:", *(payment_line(p, account) for p in payments)]
+            dispatcher.utter_message(
+                text="\n".join(lines),
+                buttons=[{"title": "1. Sao chưa nhận được?", "payload": "/report_missing_payment"}],
+            )
+        return [SlotSet("month", None)]
+
+
+class ActionExplainMissingPayment(Action):
+    """ "Vì sao tháng này chưa nhận": answered from the person's own payment, link and commune schedule."""
+
+    def name(self) -> str:
+        return "action_explain_missing_payment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        person, events = await verified_person(dispatcher, tracker, self.name())
+        if person is None:
+            return events
+        period = period_for(tracker.get_slot("month"), date.today())
+        try:
+            payments = await PaymentClient().payments(person.beneficiary_id, period)
+            schedules = await PaymentClient().schedules(person.commune, person.province)
+            links = await VerificationClient().links(person.beneficiary_id)
+            account = await receiving_account(person.beneficiary_id)
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+            return []
+        lines = explain(
+            period,
+            payments[0] if payments else None,
+            schedules[0] if schedules else None,
+            links[0] if links else None,
+            account,
+        )
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("month", None)]
+
+
+def explain(
+    period: str, payment: dict[str, Any] | None, schedule: Any, latest_link: dict[str, Any] | None, account: str
+) -> list[str]:
+    """Why a month's money has not arrived, in a few short lines (pure: tested with tables)."""
+    from actions.accounts import refusal_lines
+
+    if payment is None:
+        return [
+            f"Dạ, {period_label(period)} chưa có khoản chi trả nào trong danh sách của Bác.",
+            "Nếu Bác mới được duyệt, tiền tính từ tháng có quyết định; Bác hỏi UBND xã giúp cháu.",
+        ]
+    status, commune = payment["status"], schedule.commune if schedule else "xã"
+    lines = [payment_line(payment, account)]
+    if status in NOT_SENT_YET:
+        when = f" khoảng ngày {schedule.transfer_day}" if schedule else ""
+        lines.append(f"Tiền chưa chuyển đi; theo lịch của {commune}, tiền thường vào tài khoản{when}.")
+    elif status == "sent_to_bank":
+        lines.append("Tiền đã sang ngân hàng; Bác chờ thêm ít hôm, nếu vẫn chưa thấy thì hỏi ngân hàng giúp cháu.")
+    elif status == "paid":
+        lines.append("Theo hệ thống tiền đã vào tài khoản; Bác kiểm tra số dư hoặc sao kê giúp cháu.")
+    elif status in ("failed", "returned"):
+        if latest_link and latest_link["status"] == "refused":
+            lines += refusal_lines(latest_link["reason_code"])
+        else:
+            lines.append("Bác kiểm tra tài khoản nhận tiền còn hoạt động và đúng tên Bác.")
+        # Unpaid amounts roll over to the next payment (Điều 36 NĐ 20/2021/NĐ-CP).
+        lines.append("Khoản chưa chi được sẽ chuyển sang kỳ chi trả sau, Bác không mất tiền.")
+    elif status == "cash_at_commune" and schedule:
+        lines.append(f"Tiền mặt chi ngày {schedule.cash_day} tại {schedule.cash_place}.")
+    if status == "cash_at_commune":
+        # Tạm dừng after 3 months not collected (Điều 2 Thông tư 02/2021/TT-BLĐTBXH).
+        lines.append("Bác lưu ý: không nhận liên tục từ 3 tháng trở lên thì trợ cấp bị tạm dừng.")
+    return lines
+
+
+class ActionPrefillCommune(Action):
+    """A verified person is not asked where they live: their commune comes from the registry."""
+
+    def name(self) -> str:
+        return "action_prefill_commune"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            person = await VerificationClient().person(tracker.sender_id)
+        except ServiceUnavailable:
+            return []
+        return [SlotSet("commune", person.commune)] if person else []

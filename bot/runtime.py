@@ -32,11 +32,12 @@ START_TIMEOUT_S = 240  # Rasa loads its model in ~10-50 s on two cores
 
 def tracker_store_config(url: str) -> dict[str, Any]:
     """Rasa's SQL tracker-store settings for a database URL (sqlite:///… or postgresql://…)."""
+    store = "bot.tracker_store.MaskingSQLTrackerStore"  # SQL, with identifiers masked before writing
     if url.startswith("sqlite:///"):
-        return {"type": "SQL", "dialect": "sqlite", "db": url.removeprefix("sqlite:///")}
+        return {"type": store, "dialect": "sqlite", "db": url.removeprefix("sqlite:///")}
     parts = urlsplit(url)
     config: dict[str, Any] = {
-        "type": "SQL",
+        "type": store,
         "dialect": parts.scheme.split("+")[0],
         "url": parts.hostname or "127.0.0.1",
         "db": parts.path.lstrip("/"),

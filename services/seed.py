@@ -301,6 +301,11 @@ def account_of(index: int, person: Person) -> str:
     return f"{1020304000 + index * 37:010d}{index % 10}"
 
 
+def spare_account_of(index: int) -> str:
+    """A second, correct bank account for people whose first link was refused for the name."""
+    return f"{5100200300000 + index:013d}"
+
+
 def months_back(today: date, count: int) -> list[date]:
     """First days of the `count` months ending with today's month, oldest first."""
     firsts, year, month = [], today.year, today.month
@@ -398,6 +403,14 @@ def _seed_account(session: Session, index: int, person: Person, row: Beneficiary
             provider=person.provider, account_number=number, holder_name=holder, id_number=id_number, status=status
         )
     )
+    if reason == "name_mismatch":
+        # The fix the demo shows: a bank account in the person's own name, not linked yet.
+        session.add(
+            ProviderAccount(
+                provider="AGRIBANK", account_number=spare_account_of(index), holder_name=person.name.upper(),
+                id_number=row.cccd, status="active",
+            )
+        )  # fmt: skip
     if person.link == "none":
         return
     state = person.link.partition(":")[0]

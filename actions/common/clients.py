@@ -8,10 +8,12 @@ surface as two typed errors that actions turn into one kind Vietnamese reply eac
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -28,6 +30,22 @@ class NotFound(Exception):
     """The service answered that the thing asked for does not exist."""
 
 
+class Locked(Exception):
+    """Too many failed identity checks: the person may try again at `until` (UTC, ISO)."""
+
+    def __init__(self, until: str) -> None:
+        super().__init__(until)
+        self.until = until
+
+
+class Refused(Exception):
+    """The service refused the request as invalid (4xx); `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class _Client:
     retries = 2
 
@@ -42,11 +60,17 @@ class _Client:
                 async with aiohttp.ClientSession(timeout=self.timeout) as session:
                     async with session.request(method, self.base_url + path, **kwargs) as response:
                         if response.status == 404:
-                            raise NotFound(path)
+                            raise NotFound(path.split("/")[1] if "/" in path else path)
                         if response.status >= 500:
                             raise ServiceUnavailable(f"{response.status} from {self.base_url}")
-                        response.raise_for_status()
-                        return await response.json()
+                        if response.status == 204:
+                            return {}
+                        body = await response.json()
+                        if response.status == 423:
+                            raise Locked(body.get("locked_until", ""))
+                        if response.status >= 400:
+                            raise Refused(body.get("error", str(response.status)))
+                        return body
             except (aiohttp.ClientError, asyncio.TimeoutError, ServiceUnavailable) as error:
                 # The path may hold an identifier; log only the service and the error kind.
                 LOG.warning("%s %s failed (attempt %d): %s", method, self.base_url, attempt + 1, type(error).__name__)
@@ -89,10 +113,103 @@ class EligibilityClient(_Client):
         return [Benefit(**row) for row in body["benefits"]]
 
 
+@dataclass(frozen=True)
+class Person:
+    """The verified person behind a conversation (from the verification service's session)."""
+
+    beneficiary_id: int
+    full_name: str
+    commune: str
+    province: str
+    group_code: str
+    cccd_last4: str
+
+
+class VerificationClient(_Client):
+    """Identity checks, sessions, vault and account links. Every call names the channel user."""
+
+    def __init__(self, base_url: str | None = None, timeout_s: float | None = None) -> None:
+        super().__init__(base_url or get_settings().verification_url, timeout_s)
+
+    async def person(self, channel_user: str) -> Person | None:
+        """The verified person of this conversation, or None when not verified or expired."""
+        try:
+            return Person(**await self._request("GET", f"/sessions/{quote(channel_user, safe='')}"))
+        except NotFound:
+            return None
+
+    async def end_session(self, channel_user: str) -> None:
+        await self._request("DELETE", f"/sessions/{quote(channel_user, safe='')}")
+
+    async def has_consent(self, channel_user: str) -> bool:
+        body = await self._request("GET", "/consents", params={"channel_user": channel_user, "purpose": "identity"})
+        return bool(body["given"])
+
+    async def record_consent(self, channel_user: str) -> None:
+        await self._request("POST", "/consents", json={"channel_user": channel_user, "purpose": "identity"})
+
+    async def vault(self, channel_user: str, kind: str, value: str) -> str:
+        """Keep a full number; returns the token the conversation may carry instead."""
+        body = await self._request("POST", "/vault", json={"channel_user": channel_user, "kind": kind, "value": value})
+        return str(body["token"])
+
+    async def match(self, channel_user: str, cccd_token: str, full_name: str, date_of_birth: str) -> dict[str, Any]:
+        return await self._request(
+            "POST",
+            "/identity/match",
+            json={
+                "channel_user": channel_user,
+                "cccd_token": cccd_token,
+                "full_name": full_name,
+                "date_of_birth": date_of_birth,
+            },
+        )
+
+    async def phone_check(self, channel_user: str, proof_id: str) -> dict[str, Any]:
+        return await self._request(
+            "POST", "/identity/phone-check", json={"channel_user": channel_user, "proof_id": proof_id}
+        )
+
+    async def create_approval(self, channel_user: str) -> dict[str, Any]:
+        return await self._request("POST", "/identity/approvals", json={"channel_user": channel_user})
+
+    async def approval(self, channel_user: str, approval_id: str) -> dict[str, Any]:
+        return await self._request(
+            "GET", f"/identity/approvals/{quote(approval_id, safe='')}", params={"channel_user": channel_user}
+        )
+
+    async def request_link(
+        self, channel_user: str, beneficiary_id: int, provider: str, account_token: str
+    ) -> dict[str, Any]:
+        """Submit a link; the key makes a repeated submission of the same account return the same request."""
+        key = hashlib.sha256(f"{channel_user}|{beneficiary_id}|{provider}|{account_token}".encode()).hexdigest()[:40]
+        body = {
+            "beneficiary_id": beneficiary_id,
+            "provider": provider,
+            "account_token": account_token,
+            "channel_user": channel_user,
+            "idempotency_key": key,
+        }
+        return await self._request("POST", "/link-requests", json=body)
+
+    async def link(self, link_id: int) -> dict[str, Any]:
+        return await self._request("GET", f"/link-requests/{int(link_id)}")
+
+    async def links(self, beneficiary_id: int) -> list[dict[str, Any]]:
+        body = await self._request("GET", f"/beneficiaries/{int(beneficiary_id)}/link-requests")
+        return list(body["link_requests"])
+
+
 class PaymentClient(_Client):
     def __init__(self, base_url: str | None = None, timeout_s: float | None = None) -> None:
         super().__init__(base_url or get_settings().payment_url, timeout_s)
 
-    async def schedules(self, commune: str) -> list[Schedule]:
-        body = await self._request("GET", "/schedules", params={"commune": commune})
+    async def schedules(self, commune: str, province: str | None = None) -> list[Schedule]:
+        params = {"commune": commune, **({"province": province} if province else {})}
+        body = await self._request("GET", "/schedules", params=params)
         return [Schedule(**row) for row in body["schedules"]]
+
+    async def payments(self, beneficiary_id: int, period: str | None = None) -> list[dict[str, Any]]:
+        params = {"period": period} if period else {}
+        body = await self._request("GET", f"/beneficiaries/{int(beneficiary_id)}/payments", params=params)
+        return list(body["payments"])

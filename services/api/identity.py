@@ -11,6 +11,7 @@ OTP, a password or a VNeID passcode.
 from __future__ import annotations
 
 import secrets
+import string
 from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any
@@ -47,6 +48,12 @@ class Locked(Exception):
     def __init__(self, until: datetime) -> None:
         super().__init__(until.isoformat())
         self.until = until
+
+
+def opaque_id(length: int = 24) -> str:
+    """A random id of letters only: ids travel through the conversation, where runs of digits
+    are masked as if they were identifiers (bot/tracker_store.py)."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(length))
 
 
 def _now() -> datetime:
@@ -125,7 +132,7 @@ def resolve(session: Session, channel_user: str, kind: str, value: str | None, t
 
 def store_in_vault(factory: sessionmaker, channel_user: str, kind: str, value: str) -> dict[str, Any]:
     with transaction(factory) as session:
-        token = f"{kind}:{secrets.token_hex(12)}"
+        token = f"{kind}:{opaque_id()}"
         session.add(VaultItem(token=token, channel_user=channel_user, kind=kind, value=value, created_at=_now()))
         return {"token": token, "last4": value[-4:]}
 
@@ -189,7 +196,7 @@ def _failures_in_a_row(session: Session, channel_user: str) -> int:
 
 def store_phone_proof(factory: sessionmaker, channel_user: str, phone: str) -> dict[str, Any]:
     with transaction(factory) as session:
-        proof = PhoneProof(id=secrets.token_hex(16), channel_user=channel_user, phone=phone, created_at=_now())
+        proof = PhoneProof(id=opaque_id(), channel_user=channel_user, phone=phone, created_at=_now())
         session.add(proof)
         audit(session, channel_user, "phone_proof_stored", mask(phone))
         return {"proof_id": proof.id, "phone_last4": phone[-4:]}
@@ -220,7 +227,7 @@ def create_approval(factory: sessionmaker, channel_user: str) -> dict[str, Any]:
         if beneficiary_id is None:
             raise ApiError(409, "no_first_factor", "Match CCCD, name and birth date first")
         approval = VneidApproval(
-            id=secrets.token_hex(12),
+            id=opaque_id(),
             channel_user=channel_user,
             beneficiary_id=beneficiary_id,
             code=f"{secrets.randbelow(10_000):04d}",

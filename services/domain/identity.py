@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from services.domain.rules import load_yaml
@@ -62,3 +63,24 @@ def fold_name(name: str) -> str:
     text = unicodedata.normalize("NFD", name or "").replace("đ", "d").replace("Đ", "D")
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
     return " ".join(text.lower().split())
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(?P<d>\d{1,2})\s*[/.\- ]\s*(?P<m>\d{1,2})\s*[/.\- ]\s*(?P<y>\d{4})$"),
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?:ngay\s*)?(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})\s*(?:nam\s*)?(?P<y>\d{4})$"),
+)
+
+
+def parse_birth_date(text: str, today: date | None = None) -> date | None:
+    """'12/3/1941', '12-03-1941', '1941-03-12', 'ngày 12 tháng 3 năm 1941' -> date; None otherwise."""
+    folded = fold_name(text).strip(" .")
+    for pattern in _DATE_PATTERNS:
+        found = pattern.match(folded)
+        if found:
+            try:
+                born = date(int(found["y"]), int(found["m"]), int(found["d"]))
+            except ValueError:
+                return None
+            return born if date(1900, 1, 1) <= born <= (today or date.today()) else None
+    return None

@@ -109,3 +109,51 @@ async def test_schedule_form_explains_a_bad_commune() -> None:
     dispatcher = CollectingDispatcher()
     result = await ValidateScheduleForm().validate_commune("12345", dispatcher, tracker(), {})
     assert result == {"commune": None} and "tên xã" in dispatcher.messages[0]["text"]
+
+
+async def test_submitting_the_same_link_twice_creates_one_request(services) -> None:
+    from actions.common.clients import VerificationClient
+
+    client = VerificationClient()
+    token = await client.vault("web:twice", "account", "5100200300001")
+    first = await client.request_link("web:twice", 2, "AGRIBANK", token)
+    second = await client.request_link("web:twice", 2, "AGRIBANK", token)
+    assert first["id"] == second["id"]
+    assert [link["id"] for link in await client.links(2)].count(first["id"]) == 1
+
+
+def test_refusal_reasons_are_explained_in_two_lines() -> None:
+    from actions.accounts import refusal_lines
+    from services.api.verification import REASON_CODES
+
+    for code in REASON_CODES:
+        lines = refusal_lines(code)
+        assert len(lines) == 2 and all(line.endswith(".") for line in lines), code
+
+
+def test_why_not_paid_table() -> None:
+    from actions.common.clients import Schedule
+    from actions.payments import explain
+
+    schedule = Schedule("Long An", "Xã Tân Phú", 5, 10, "Nhà văn hóa ấp 3")
+    payment = {
+        "period": "2026-11",
+        "program": "BTXH",
+        "amount_vnd": 500000,
+        "status_date": "2026-11-02",
+        "channel": "bank",
+    }
+    refused = {"status": "refused", "reason_code": "account_closed"}
+    cases = {
+        "listed": "khoảng ngày 5",
+        "sent_to_bank": "chờ thêm ít hôm",
+        "paid": "kiểm tra số dư",
+        "failed": "Tài khoản này đã đóng",
+        "returned": "kỳ chi trả sau",
+        "cash_at_commune": "Nhà văn hóa ấp 3",
+    }
+    for status, expected in cases.items():
+        text = "\n".join(explain("2026-11", {**payment, "status": status}, schedule, refused, "Agribank ****0001"))
+        assert expected in text, status
+    assert "tạm dừng" in "\n".join(explain("2026-11", {**payment, "status": "cash_at_commune"}, schedule, None, ""))
+    assert "chưa có khoản chi trả" in explain("2026-11", None, schedule, None, "")[0]

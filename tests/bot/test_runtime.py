@@ -11,13 +11,13 @@ from bot.settings import get_settings
 
 def test_tracker_store_from_urls() -> None:
     assert tracker_store_config("sqlite:////tmp/x/tracker.db") == {
-        "type": "SQL",
+        "type": "bot.tracker_store.MaskingSQLTrackerStore",
         "dialect": "sqlite",
         "db": "/tmp/x/tracker.db",
     }
     assert tracker_store_config("postgresql://rasa:secret@db.local:6543/conversations") == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.local", "db": "conversations",
-        "port": 6543, "username": "rasa", "password": "secret",
+        "type": "bot.tracker_store.MaskingSQLTrackerStore", "dialect": "postgresql", "url": "db.local",
+        "db": "conversations", "port": 6543, "username": "rasa", "password": "secret",
     }  # fmt: skip
     assert tracker_store_config("postgresql+psycopg2://postgres@127.0.0.1/test")["dialect"] == "postgresql"
 

@@ -131,3 +131,13 @@ def test_session_expires_after_thirty_minutes_idle_and_can_end(services, seeded_
     assert get(services, "/sessions/web:idle").status_code == 404
     assert requests.delete(f"{services.url}/verification/v1/sessions/web:bye", timeout=5).status_code == 204
     assert get(services, "/sessions/web:bye").status_code == 404
+
+
+def test_ids_that_travel_through_the_conversation_hold_no_digits(services) -> None:
+    # The tracker store masks runs of digits as identifiers; an id with digits could be corrupted.
+    stored = post(services, "/vault", {"channel_user": "web:ids", "kind": "account", "value": "123456789"}, 201)
+    proof = share_phone(services, "web:ids", phone_of(0, AN))
+    match_an(services, "web:ids")
+    approval = post(services, "/identity/approvals", {"channel_user": "web:ids"}, 201)
+    for value in (stored["token"], proof["proof_id"], approval["approval_id"]):
+        assert not any(ch.isdigit() for ch in value), value

@@ -11,6 +11,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.buttons import choice
 from actions.common.clients import Refused, ServiceUnavailable, VerificationClient
 from actions.common.gate import verified_person
 from services.domain.phones import normalise_phone
@@ -52,6 +53,20 @@ def describe(link: dict[str, Any]) -> str:
 def reset_link(tracker: Tracker) -> list[dict[str, Any]]:
     """Forget the answers of the link form (only the slots that hold one)."""
     return [SlotSet(name, None) for name in LINK_SLOTS if tracker.get_slot(name) is not None]
+
+
+class ActionAskProvider(Action):
+    def name(self) -> str:
+        return "action_ask_provider"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        options = [("Agribank", "bank", "AGRIBANK"), ("Vietcombank", "bank", "VCB"),
+                   ("Viettel Money", "wallet", "VIETTEL_MONEY"), ("VNPT Money", "wallet", "VNPT_MONEY")]  # fmt: skip
+        dispatcher.utter_message(
+            text="Bác nhận tiền qua ngân hàng hay ví nào ạ? Bác chọn, hoặc gõ tên ngân hàng:",
+            buttons=[choice(n, *option) for n, option in enumerate(options, start=1)],
+        )
+        return []
 
 
 class ActionStartLink(Action):

@@ -6,9 +6,10 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common.buttons import choice
 from actions.common.clients import EligibilityClient, NotFound, ServiceUnavailable
 from services.domain.formatting import money
 
@@ -24,6 +25,24 @@ def benefit_lines(benefits: list[Any]) -> list[str]:
     return lines
 
 
+GROUP_CHOICES = [("Người cao tuổi", "elderly"), ("Người khuyết tật", "disability"),
+                 ("Trẻ em mồ côi", "orphan"), ("Người có công", "merit")]  # fmt: skip
+
+
+class ActionAskBeneficiaryGroup(Action):
+    def name(self) -> str:
+        return "action_ask_beneficiary_group"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            text="Bác hỏi mức trợ cấp cho nhóm nào ạ? Bác chọn hoặc gõ số:",
+            buttons=[choice(n, title, "beneficiary_group", value) for n, (title, value) in enumerate(GROUP_CHOICES, 1)],
+        )
+        return []
+
+
 class ActionBenefitAmount(Action):
     def name(self) -> str:
         return "action_benefit_amount"
@@ -35,8 +54,7 @@ class ActionBenefitAmount(Action):
         level = tracker.get_slot("disability_level")
         reset = [SlotSet("beneficiary_group", None), SlotSet("disability_level", None)]
         if not topic:
-            dispatcher.utter_message(response="utter_ask_beneficiary_group")
-            return reset
+            return [*reset, FollowupAction("action_ask_beneficiary_group")]
         try:
             benefits = await EligibilityClient().benefits(topic, date.today(), level)
         except NotFound:

@@ -130,7 +130,7 @@ class Stack:
         self.processes.append((name, process))
 
     def start(self) -> None:
-        from services.db import make_engine, migrate, session_factory, transaction
+        from services.db import ensure_sqlite_folder, make_engine, migrate, session_factory, transaction
         from services.seed import seed
 
         s = self.settings
@@ -141,8 +141,7 @@ class Stack:
             seed(session, date.today())
         endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
         self.extra_env.update(adapter_environment(s))
-        if s.tracker_store_url.startswith("sqlite:///"):
-            Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_folder(s.tracker_store_url)
         self._spawn("services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)])
         self._spawn("actions", ["-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)])
         self._spawn(

@@ -13,10 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their folder created and foreign keys on."""
+def ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the database file but not its folder (var/ on a fresh clone)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their folder created and foreign keys on."""
+    ensure_sqlite_folder(url)
+    if url.startswith("sqlite:///"):
         engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
 
         from sqlalchemy import event
@@ -52,6 +58,7 @@ def migrate(url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
+    ensure_sqlite_folder(url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -27,3 +27,11 @@ def test_seed_covers_groups_accounts_and_statuses(seeded_url: str) -> None:
     assert {p.status for p in payments} == set(PAYMENT_STATUSES)
     periods = {p.period for p in payments}
     assert len(periods) == 12 and date.today().strftime("%Y-%m") in periods
+
+
+def test_migrate_creates_the_sqlite_folder_of_a_fresh_clone(tmp_path) -> None:
+    from services.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'var' / 'nested' / 'services.db'}"
+    migrate(url)
+    assert (tmp_path / "var" / "nested" / "services.db").is_file()

@@ -157,3 +157,79 @@ def test_why_not_paid_table() -> None:
         assert expected in text, status
     assert "tạm dừng" in "\n".join(explain("2026-11", {**payment, "status": "cash_at_commune"}, schedule, None, ""))
     assert "chưa có khoản chi trả" in explain("2026-11", None, schedule, None, "")[0]
+
+
+def fallback_tracker(count: float | None, previous_intent: str) -> Tracker:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "payment_schedule", "confidence": 0.35},
+        {"name": "greet", "confidence": 0.2},
+        {"name": "check_payment", "confidence": 0.1},
+        {"name": "link_account", "confidence": 0.05},
+        {"name": "report_scam", "confidence": 0.01},
+    ]
+    latest = {"text": "tiền xã khi nào", "intent": {"name": "nlu_fallback"}, "intent_ranking": ranking}
+    previous = {"text": "abc", "intent": {"name": previous_intent}}
+    return Tracker.from_dict(
+        {
+            "sender_id": "test",
+            "slots": {"fallback_count": count},
+            "latest_message": latest,
+            "events": [{"event": "user", "parse_data": previous}, {"event": "user", "parse_data": latest}],
+        }
+    )
+
+
+async def test_first_misunderstanding_offers_the_likeliest_meanings() -> None:
+    from actions.fallback import ActionClarifyIntent
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionClarifyIntent().run(dispatcher, fallback_tracker(None, "greet"), {})
+    buttons = dispatcher.messages[0]["buttons"]
+    titles = ["1. Lịch chi trả ở xã", "2. Tiền tháng này về chưa", "3. Liên kết tài khoản"]
+    assert [b["title"] for b in buttons] == titles
+    assert [b["payload"] for b in buttons] == ["/payment_schedule", "/check_payment", "/link_account"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "fallback_count", "value": 1.0}]
+
+
+async def test_second_misunderstanding_in_a_row_offers_a_person() -> None:
+    from actions.fallback import ActionClarifyIntent
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionClarifyIntent().run(dispatcher, fallback_tracker(1.0, "nlu_fallback"), {})
+    assert dispatcher.messages[0]["buttons"][0] == {"title": "1. Gặp tổng đài viên", "payload": "/request_human"}
+    assert events[0]["value"] == 2.0
+
+
+async def test_a_misunderstanding_after_an_understood_message_starts_again() -> None:
+    from actions.fallback import ActionClarifyIntent
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionClarifyIntent().run(dispatcher, fallback_tracker(3.0, "greet"), {})
+    assert "tổng đài viên" not in dispatcher.messages[0]["text"] and events[0]["value"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "facts"),
+    [({"fact": "age", "type": "age", "options": [["unknown", "Không biết"]]}, "82 tuổi", {"age": 82}),
+     ({"fact": "age", "type": "age", "options": []}, "sinh năm 1941", {"birth_year": 1941}),
+     ({"fact": "age", "type": "age", "options": []}, "ko biet", {"age": "unknown"}),
+     ({"fact": "has_pension", "type": "bool", "options": []}, "không có", {"has_pension": False}),
+     ({"fact": "has_pension", "type": "bool", "options": []}, "có ạ", {"has_pension": True}),
+     ({"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"], ["near_poor", "Hộ cận nghèo"],
+       ["none", "Không"]]}, "nhà tôi hộ cận nghèo", {"household_type": "near_poor"}),
+     ({"fact": "household_type", "type": "choice", "options": [["none", "Không"]]}, "khong",
+      {"household_type": "none"}),
+     ({"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"]]}, "trời mưa", None)],
+)  # fmt: skip
+def test_interview_answers_become_facts(question, typed: str, facts) -> None:
+    from actions.eligibility import parse_answer
+
+    assert parse_answer(question, typed) == facts
+
+
+def test_first_message_prefills_facts() -> None:
+    from actions.eligibility import prefill
+
+    assert prefill("mẹ tôi 82 tuổi không có lương hưu thì được trợ cấp gì", []) == {"age": 82, "has_pension": False}
+    assert prefill("ba toi sinh nam 1946, ho can ngheo", []) == {"birth_year": 1946, "household_type": "near_poor"}

@@ -57,6 +57,14 @@ def screen(text: Any, max_chars: int = 1000) -> Verdict | None:
     return None
 
 
+RESTART_PHRASES = {"bat dau lai", "lam lai tu dau", "bat dau lai tu dau", "khoi dong lai", "restart", "reset"}
+
+
+def is_restart(text: str) -> bool:
+    """'Bắt đầu lại', 'làm lại từ đầu': the person wants a fresh conversation (PRODUCT.md 3.11)."""
+    return _fold(text).strip(" .!?") in RESTART_PHRASES
+
+
 _TYPED_NUMBER = re.compile(r"^(?:s[ốo]\s*)?(\d{1,2})\s*[.)]?$", re.IGNORECASE)
 
 

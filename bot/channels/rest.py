@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.guard import REPLIES, ButtonMemory, normalise, screen
+from bot.channels.guard import REPLIES, ButtonMemory, is_restart, normalise, screen
 from bot.settings import get_settings
 
 LOG = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class GuardedRestInput(InputChannel):
             verdict = screen(raw, self.max_chars)
             if verdict is not None:
                 return [{"recipient_id": sender, "text": verdict.reply}]
-            text = self.buttons.resolve(sender, normalise(raw))
+            text = "/restart" if is_restart(normalise(raw)) else self.buttons.resolve(sender, normalise(raw))
         if text is None:
             return [{"recipient_id": sender, "text": REPLIES["command"]}]
         collector = CollectingOutputChannel()

@@ -53,3 +53,16 @@ def test_memory_is_bounded() -> None:
     for sender in ("a", "b", "c"):
         memory.remember(sender, MENU)
     assert memory.resolve("a", "1") == "1" and memory.resolve("c", "1") == "/ask_benefit_amount"
+
+
+@pytest.mark.parametrize("text", ["Bắt đầu lại", "bat dau lai", "Làm lại từ đầu!", "restart"])
+def test_restart_phrases(text: str) -> None:
+    from bot.channels.guard import is_restart
+
+    assert is_restart(text)
+
+
+def test_other_text_is_not_a_restart() -> None:
+    from bot.channels.guard import is_restart
+
+    assert not is_restart("bắt đầu liên kết lại tài khoản")

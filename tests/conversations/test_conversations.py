@@ -132,3 +132,9 @@ def test_bridge_channel_needs_the_shared_secret(chat) -> None:
     with pytest.raises(urllib.error.HTTPError) as error:
         chat.post("not-namespaced", "xin chào", channel="bridge")
     assert error.value.code == 400
+
+
+def test_restart_forgets_the_question_in_progress(chat) -> None:
+    assert "xã hoặc phường nào" in chat.say("restart-1", "lịch chi trả")
+    assert "bắt đầu lại từ đầu" in chat.say("restart-1", "bắt đầu lại")
+    assert "Dạ, cháu chào Bác" in chat.say("restart-1", "xin chào")  # no longer inside the schedule question

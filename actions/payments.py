@@ -108,11 +108,10 @@ STATUS_NAMES = {
 NOT_SENT_YET = {"listed", "approved", "sent_to_treasury"}
 
 
-async def receiving_account(beneficiary_id: int) -> str:
-    """'Agribank ********1234' for the verified link, or '' when payments are not to an account."""
+def receiving_account(links: list[dict[str, Any]]) -> str:
+    """'Agribank ****1234' for the verified link, or '' when payments are not to an account."""
     from actions.accounts import last_digits, provider_name
 
-    links = await VerificationClient().links(beneficiary_id)
     verified = next((link for link in links if link["status"] == "verified"), None)
     return f"{provider_name(verified['provider'])} {last_digits(verified['account_last4'])}" if verified else ""
 
@@ -144,7 +143,7 @@ class ActionCheckPayment(Action):
         period = period_for(tracker.get_slot("month"), date.today())
         try:
             payments = await PaymentClient().payments(person.beneficiary_id, period)
-            account = await receiving_account(person.beneficiary_id)
+            account = receiving_account(await VerificationClient().links(person.beneficiary_id))
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []
@@ -176,7 +175,6 @@ class ActionExplainMissingPayment(Action):
             payments = await PaymentClient().payments(person.beneficiary_id, period)
             schedules = await PaymentClient().schedules(person.commune, person.province)
             links = await VerificationClient().links(person.beneficiary_id)
-            account = await receiving_account(person.beneficiary_id)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []
@@ -185,7 +183,7 @@ class ActionExplainMissingPayment(Action):
             payments[0] if payments else None,
             schedules[0] if schedules else None,
             links[0] if links else None,
-            account,
+            receiving_account(links),
         )
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("month", None)]

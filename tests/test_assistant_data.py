@@ -66,3 +66,9 @@ def test_lookup_tables_are_generated_from_the_provider_list() -> None:
     from bot.nlu.lookups import TARGET, render
 
     assert TARGET.read_text(encoding="utf-8") == render(), "run `make lookups` after editing providers.yaml"
+
+
+def test_every_faq_answer_offers_a_next_step() -> None:
+    faq = {name: variants for name, variants in DOMAIN["responses"].items() if name.startswith("utter_faq/")}
+    assert len(faq) == 8
+    assert all(variant.get("buttons") for variants in faq.values() for variant in variants)

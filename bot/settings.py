@@ -67,6 +67,8 @@ class Settings:
     link_decision_delay_s: float = field(default_factory=lambda: _float("LINK_DECISION_DELAY_S", 2.0))
     # Shared secret of our own channel adapters (Telegram, Zalo) calling the bridge channel.
     bridge_token: str = field(default_factory=lambda: os.environ.get("BRIDGE_TOKEN", ""))
+    # How often the notifier looks for payment messages to send (bot/notifier.py).
+    notify_interval_s: float = field(default_factory=lambda: _float("NOTIFY_INTERVAL_S", 30.0))
     max_message_chars: int = field(default_factory=lambda: _int("MAX_MESSAGE_CHARS", 1000))
     # Where the adapters post each person's message: the Rasa server's bridge channel.
     bridge_url: str = field(

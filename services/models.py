@@ -206,6 +206,30 @@ class VerifiedSession(Base):
     last_seen = Column(DateTime, nullable=False, default=_now)
 
 
+class NotificationSubscription(Base):
+    """A channel user who asked to be told when a payment is paid or fails (PRODUCT.md 3.6)."""
+
+    __tablename__ = "notification_subscription"
+
+    channel_user = Column(String(80), primary_key=True)
+    beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=_now)
+
+
+class Notification(Base):
+    """One message owed to one person for one payment status: written once, sent once."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("channel_user", "payment_id", "status"),)
+
+    id = Column(Integer, primary_key=True)
+    channel_user = Column(String(80), nullable=False)
+    payment_id = Column(Integer, ForeignKey("payment.id"), nullable=False)
+    status = Column(String(20), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=_now)
+    sent_at = Column(DateTime)
+
+
 class AuditLog(Base):
     """Who looked at or changed what; subjects are stored masked."""
 
@@ -226,6 +250,8 @@ __all__ = [
     "CommuneSchedule",
     "Consent",
     "LinkRequest",
+    "Notification",
+    "NotificationSubscription",
     "Payment",
     "PhoneProof",
     "ProviderAccount",

@@ -260,6 +260,14 @@ class PaymentClient(_Client):
         body = await self._request("GET", "/schedules", params=params)
         return [Schedule(**row) for row in body["schedules"]]
 
+    async def subscribe(self, channel_user: str, beneficiary_id: int) -> None:
+        await self._request(
+            "POST", "/subscriptions", json={"channel_user": channel_user, "beneficiary_id": beneficiary_id}
+        )
+
+    async def unsubscribe(self, channel_user: str) -> None:
+        await self._request("DELETE", f"/subscriptions/{quote(channel_user, safe='')}")
+
     async def payments(self, beneficiary_id: int, period: str | None = None) -> list[dict[str, Any]]:
         params = {"period": period} if period else {}
         body = await self._request("GET", f"/beneficiaries/{int(beneficiary_id)}/payments", params=params)

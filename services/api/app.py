@@ -70,7 +70,7 @@ async def errors_as_json(
 
 
 def create_app(database_url: str) -> web.Application:
-    from services.api import eligibility, identity, payment, verification
+    from services.api import eligibility, identity, notifications, payment, verification
 
     sessions = session_factory(make_engine(database_url))
     root = web.Application(middlewares=[errors_as_json])
@@ -79,7 +79,7 @@ def create_app(database_url: str) -> web.Application:
     root.router.add_get("/openapi.yaml", openapi)
     for prefix, modules in (
         ("/verification/v1", (identity, verification)),
-        ("/payment/v1", (payment,)),
+        ("/payment/v1", (payment, notifications)),
         ("/eligibility/v1", (eligibility,)),
     ):
         sub = web.Application(middlewares=[errors_as_json])

@@ -19,6 +19,7 @@ PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 def payment_view(payment: Payment) -> dict[str, Any]:
     return {
+        "id": payment.id,
         "period": payment.period,
         "program": payment.program,
         "amount_vnd": payment.amount_vnd,

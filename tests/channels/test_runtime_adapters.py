@@ -29,12 +29,16 @@ def test_without_tokens_nothing_changes(clean_env: pytest.MonkeyPatch) -> None:
 
 def test_tokens_start_their_adapters_with_a_generated_bridge_secret(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("TELEGRAM_BOT_TOKEN", "1:x")
-    assert list(adapters(get_settings())) == ["telegram"]
+    assert list(adapters(get_settings())) == ["telegram", "notifier"]
     clean_env.setenv("ZALO_APP_ID", "1")
-    assert list(adapters(get_settings())) == ["telegram"], "Zalo needs its OA secret too"
+    assert list(adapters(get_settings())) == ["telegram", "notifier"], "Zalo needs its OA secret too"
     clean_env.setenv("ZALO_OA_SECRET", "s")
     settings = get_settings()
-    assert adapters(settings) == {"telegram": ["-m", "bot.channels.telegram"], "zalo": ["-m", "bot.channels.zalo"]}
+    assert adapters(settings) == {
+        "telegram": ["-m", "bot.channels.telegram"],
+        "notifier": ["-m", "bot.notifier"],
+        "zalo": ["-m", "bot.channels.zalo"],
+    }
     first, second = adapter_environment(settings)["BRIDGE_TOKEN"], adapter_environment(settings)["BRIDGE_TOKEN"]
     assert len(first) >= 40 and first != second
     assert "Telegram:  long polling" in banner(settings) and "/zalo/webhook" in banner(settings)

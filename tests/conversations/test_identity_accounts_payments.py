@@ -192,3 +192,16 @@ def test_tracker_store_never_holds_full_identifiers(chat) -> None:
     ):
         assert secret not in stored
     assert cccd_of(1, BINH)[-4:] in stored  # masked, not dropped: the last 4 digits remain
+
+
+def test_notifications_opt_in_and_out(chat) -> None:
+    assert "qua Telegram" in chat.say("web:notify", "báo cho tôi khi có tiền nhé")
+    answer_identity(chat, "tg:9100", 0, channel="bridge", first="xac thuc danh tinh")
+    chat.post("tg:9100", None, channel="bridge", metadata={"shared_phone": phone_of(0, AN)})
+    subscriptions = f"http://127.0.0.1:{chat.stack.settings.services_port}/payment/v1/subscriptions/tg:9100"
+    on = chat.post("tg:9100", "nhắn tin cho tôi khi tiền về nhé", channel="bridge")
+    assert "cháu sẽ nhắn Bác" in on[0]["text"] and "21 giờ" in on[0]["text"]
+    assert json.load(urllib.request.urlopen(subscriptions, timeout=10)) == {"subscribed": True}
+    off = chat.post("tg:9100", "tắt thông báo", channel="bridge")
+    assert "đã tắt tin báo" in off[0]["text"]
+    assert json.load(urllib.request.urlopen(subscriptions, timeout=10)) == {"subscribed": False}

@@ -1,0 +1,48 @@
+"""Payment messages on or off (PRODUCT.md 3.6); the notifier (bot/notifier.py) sends them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common.clients import PaymentClient, ServiceUnavailable
+from actions.common.gate import verified_person
+
+PUSH_CHANNELS = ("tg:",)  # channels the notifier can reach today
+
+
+class ActionSubscribeNotifications(Action):
+    def name(self) -> str:
+        return "action_subscribe_notifications"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if not tracker.sender_id.startswith(PUSH_CHANNELS):
+            dispatcher.utter_message(response="utter_notifications_telegram_only")
+            return []
+        person, events = await verified_person(dispatcher, tracker, self.name())
+        if person is None:
+            return events
+        try:
+            await PaymentClient().subscribe(tracker.sender_id, person.beneficiary_id)
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+            return []
+        dispatcher.utter_message(response="utter_notifications_on")
+        return []
+
+
+class ActionUnsubscribeNotifications(Action):
+    def name(self) -> str:
+        return "action_unsubscribe_notifications"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        try:
+            await PaymentClient().unsubscribe(tracker.sender_id)
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_service_busy")
+            return []
+        dispatcher.utter_message(response="utter_notifications_off")
+        return []

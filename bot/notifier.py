@@ -1,0 +1,157 @@
+"""Payment notifications pushed to people (PRODUCT.md 3.6): `python -m bot.notifier`.
+
+The payment service writes one notification per subscriber when a payment becomes paid or
+failed; this process sends them and marks each sent once, so a restart never repeats one.
+Nothing is sent between 21:00 and 07:00 (Vietnam time): messages wait in the outbox until
+morning. Sending keeps Telegram's pace: at most one message a second per chat, ~30 a second in
+all, and a 429 is retried after its `retry_after`. Telegram only for now: Zalo's rotating OA
+tokens are owned by the Zalo adapter process, and web-chat users cannot be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import aiohttp
+
+from bot.settings import Settings, get_settings
+from services.domain.formatting import money
+from services.domain.periods import period_label
+
+LOG = logging.getLogger("notifier")
+VIETNAM = timedelta(hours=7)  # no daylight saving
+QUIET_FROM, QUIET_UNTIL = 21, 7
+PROGRAMS = {"BTXH": "trợ cấp xã hội", "HTXH": "trợ cấp hưu trí xã hội", "NCC": "trợ cấp người có công"}
+
+
+def vietnam_now() -> datetime:
+    return datetime.utcnow() + VIETNAM
+
+
+def quiet(now_local: datetime) -> bool:
+    """21:00–07:00: people are not woken up by a payment message."""
+    return now_local.hour >= QUIET_FROM or now_local.hour < QUIET_UNTIL
+
+
+def compose(note: dict[str, Any]) -> str:
+    """The short message a person receives; amounts as '500.000 ₫', no identifiers."""
+    what = f"Tiền {PROGRAMS.get(note['program'], note['program'])} {period_label(note['period'])}"
+    if note["status"] == "paid":
+        return f"Dạ, {what}: {money(note['amount_vnd'])} đã vào tài khoản của Bác."
+    return f'Dạ, {what}: chuyển khoản chưa thành công. Bác nhắn "vì sao chưa nhận" để cháu xem giúp nhé.'
+
+
+class Sender(Protocol):
+    async def send(self, chat: str, text: str) -> bool: ...
+
+
+class Pace:
+    """At most one message per `per_chat_s` to a chat, and `per_second` in all."""
+
+    def __init__(self, per_chat_s: float, per_second: float) -> None:
+        self.per_chat_s, self.gap = per_chat_s, 1.0 / per_second
+        self.last_chat: dict[str, float] = {}
+        self.last_any = 0.0
+
+    async def wait(self, chat: str) -> None:
+        ready = max(self.last_chat.get(chat, 0.0) + self.per_chat_s, self.last_any + self.gap)
+        delay = ready - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.last_chat[chat] = self.last_any = time.monotonic()
+
+
+class TelegramSender:
+    """sendMessage through python-telegram-bot, with its base URL configurable (tests use a fake)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from telegram import Bot
+
+        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
+        self.ready = False
+        self.pace = Pace(settings.telegram_chat_interval_s, settings.telegram_max_per_second)
+
+    async def send(self, chat: str, text: str) -> bool:
+        from telegram.error import RetryAfter, TelegramError
+
+        from bot.channels.telegram import retry_seconds
+
+        for attempt in (1, 2, 3):
+            await self.pace.wait(chat)
+            try:
+                if not self.ready:
+                    await self.bot.initialize()
+                    self.ready = True
+                await self.bot.send_message(chat_id=int(chat), text=text)
+                return True
+            except RetryAfter as error:
+                LOG.warning("Telegram asked to slow down (attempt %d)", attempt)
+                await asyncio.sleep(retry_seconds(error))
+            except (TelegramError, ValueError) as error:
+                LOG.error("notification not sent: %s", type(error).__name__)
+                return False
+        return False
+
+
+class Notifier:
+    def __init__(
+        self,
+        payment_url: str,
+        senders: dict[str, Sender],
+        clock: Callable[[], datetime] = vietnam_now,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self.payment_url = payment_url.rstrip("/")
+        self.senders = senders
+        self.clock = clock
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def run_once(self) -> int:
+        """Send what is due now; returns how many were sent (0 in quiet hours)."""
+        if quiet(self.clock()):
+            return 0
+        sent = 0
+        async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            async with session.get(f"{self.payment_url}/notifications/due") as reply:
+                due = (await reply.json())["notifications"]
+            for note in due:
+                channel, _, chat = note["channel_user"].partition(":")
+                sender = self.senders.get(channel)
+                if sender is None or not await sender.send(chat, compose(note)):
+                    continue  # stays in the outbox: another channel's process, or a later try
+                async with session.post(f"{self.payment_url}/notifications/{note['id']}/sent") as reply:
+                    reply.raise_for_status()
+                sent += 1
+        return sent
+
+    async def run(self, interval_s: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                count = await self.run_once()
+                if count:
+                    LOG.info("sent %d payment notifications", count)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                LOG.warning("payment service not reachable: %s", type(error).__name__)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            except asyncio.TimeoutError:
+                pass
+
+
+def main() -> None:
+    from bot.channels.adapter import configure_logging
+
+    settings = get_settings()
+    configure_logging([settings.telegram_bot_token])
+    senders: dict[str, Sender] = {"tg": TelegramSender(settings)} if settings.telegram_bot_token else {}
+    notifier = Notifier(settings.payment_url, senders, timeout_s=settings.service_timeout_s)
+    asyncio.run(notifier.run(settings.notify_interval_s, asyncio.Event()))
+
+
+if __name__ == "__main__":
+    main()

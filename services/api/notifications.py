@@ -1,0 +1,157 @@
+"""Payment API, notifications: opt in or out, payment status changes, and the outbox the notifier sends.
+
+When a payment becomes paid or failed, one notification row is written per subscribed channel
+user. The (channel user, payment, status) key is unique and a row is marked sent once, so a
+restart of either side never sends the same message twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from services.api.app import SESSIONS, ApiError, in_thread, read_json
+from services.db import transaction
+from services.domain.values import PAYMENT_STATUSES
+from services.models import Beneficiary, Notification, NotificationSubscription, Payment
+
+NOTIFIED_STATUSES = {"paid", "failed"}
+
+
+def subscribe(factory: sessionmaker, channel_user: str, beneficiary_id: int) -> None:
+    with transaction(factory) as session:
+        if session.get(Beneficiary, beneficiary_id) is None:
+            raise ApiError(404, "beneficiary_not_found", "No such beneficiary")
+        found = session.get(NotificationSubscription, channel_user)
+        if found is None:
+            session.add(NotificationSubscription(channel_user=channel_user, beneficiary_id=beneficiary_id))
+        else:
+            found.beneficiary_id = beneficiary_id
+
+
+def unsubscribe(factory: sessionmaker, channel_user: str) -> None:
+    with transaction(factory) as session:
+        found = session.get(NotificationSubscription, channel_user)
+        if found is not None:
+            session.delete(found)
+
+
+def is_subscribed(factory: sessionmaker, channel_user: str) -> bool:
+    with transaction(factory) as session:
+        return session.get(NotificationSubscription, channel_user) is not None
+
+
+def change_status(factory: sessionmaker, payment_id: int, status: str, when: date) -> dict[str, Any]:
+    """Move a payment along its pipeline; paid or failed owes each subscriber one message."""
+    with transaction(factory) as session:
+        payment = session.get(Payment, payment_id)
+        if payment is None:
+            raise ApiError(404, "payment_not_found", "No such payment")
+        changed = payment.status != status
+        payment.status, payment.status_date = status, when
+        if changed and status in NOTIFIED_STATUSES:
+            subscribers = session.execute(
+                select(NotificationSubscription.channel_user).where(
+                    NotificationSubscription.beneficiary_id == payment.beneficiary_id
+                )
+            ).scalars()
+            for channel_user in subscribers:
+                exists = session.execute(
+                    select(Notification.id).filter_by(channel_user=channel_user, payment_id=payment.id, status=status)
+                ).first()
+                if exists is None:
+                    session.add(Notification(channel_user=channel_user, payment_id=payment.id, status=status))
+        return {"id": payment.id, "status": payment.status, "status_date": payment.status_date.isoformat()}
+
+
+def due(factory: sessionmaker, limit: int) -> list[dict[str, Any]]:
+    with transaction(factory) as session:
+        rows = session.execute(
+            select(Notification, Payment)
+            .join(Payment, Payment.id == Notification.payment_id)
+            .where(Notification.sent_at.is_(None))
+            .order_by(Notification.id)
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "id": note.id,
+                "channel_user": note.channel_user,
+                "status": note.status,
+                "period": payment.period,
+                "program": payment.program,
+                "amount_vnd": payment.amount_vnd,
+            }
+            for note, payment in rows
+        ]
+
+
+def mark_sent(factory: sessionmaker, notification_id: int) -> bool:
+    """True the first time; a second call (a retry after a crash) changes nothing."""
+    with transaction(factory) as session:
+        note = session.get(Notification, notification_id)
+        if note is None:
+            raise ApiError(404, "notification_not_found", "No such notification")
+        if note.sent_at is not None:
+            return False
+        note.sent_at = datetime.utcnow()
+        return True
+
+
+async def post_subscription(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if not body.get("channel_user") or not isinstance(body.get("beneficiary_id"), int):
+        raise ApiError(400, "missing_fields", "channel_user and beneficiary_id are required")
+    await in_thread(subscribe, request.config_dict[SESSIONS], str(body["channel_user"]), body["beneficiary_id"])
+    return web.json_response({"subscribed": True}, status=201)
+
+
+async def get_subscription(request: web.Request) -> web.Response:
+    found = await in_thread(is_subscribed, request.config_dict[SESSIONS], request.match_info["channel_user"])
+    return web.json_response({"subscribed": found})
+
+
+async def delete_subscription(request: web.Request) -> web.Response:
+    await in_thread(unsubscribe, request.config_dict[SESSIONS], request.match_info["channel_user"])
+    return web.Response(status=204)
+
+
+async def post_payment_status(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if body.get("status") not in PAYMENT_STATUSES:
+        raise ApiError(400, "bad_status", f"status must be one of {', '.join(PAYMENT_STATUSES)}")
+    try:
+        when = date.fromisoformat(str(body.get("status_date") or date.today().isoformat()))
+    except ValueError as error:
+        raise ApiError(400, "bad_date", "status_date must be YYYY-MM-DD") from error
+    result = await in_thread(
+        change_status, request.config_dict[SESSIONS], int(request.match_info["payment_id"]), body["status"], when
+    )
+    return web.json_response(result)
+
+
+async def get_due(request: web.Request) -> web.Response:
+    limit = min(int(request.query.get("limit", "50")), 500)
+    return web.json_response({"notifications": await in_thread(due, request.config_dict[SESSIONS], limit)})
+
+
+async def post_sent(request: web.Request) -> web.Response:
+    try:
+        first = await in_thread(mark_sent, request.config_dict[SESSIONS], int(request.match_info["notification_id"]))
+    except IntegrityError as error:  # pragma: no cover - a race between two notifiers
+        raise ApiError(409, "conflict", "Try again") from error
+    return web.json_response({"first_time": first})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/subscriptions", post_subscription)
+    app.router.add_get("/subscriptions/{channel_user}", get_subscription)
+    app.router.add_delete("/subscriptions/{channel_user}", delete_subscription)
+    app.router.add_post(r"/payments/{payment_id:\d+}/status", post_payment_status)
+    app.router.add_get("/notifications/due", get_due)
+    app.router.add_post(r"/notifications/{notification_id:\d+}/sent", post_sent)

@@ -91,7 +91,9 @@ def without_diacritics(examples: list[Example]) -> list[Example]:
 def predicted_intent(parse: dict[str, Any]) -> str:
     name = (parse.get("intent") or {}).get("name") or "nlu_fallback"
     if name == "faq":
-        selected = parse.get("response_selector", {}).get("faq", {}).get("response", {})
+        # Our selector reports under "faq"; Rasa's ResponseSelector without `retrieval_intent` under "default".
+        selectors = parse.get("response_selector", {})
+        selected = (selectors.get("faq") or selectors.get("default") or {}).get("response", {})
         return selected.get("intent_response_key") or "faq"
     return name
 

@@ -32,3 +32,13 @@ def test_no_diacritics_copy_is_made_by_code() -> None:
     assert copy.text == "Dang ky tai khoan thang 9"
     assert copy.entities == (("x", "Dang ky", 0, 7), ("month", "9", 18, 25))
     assert strip_diacritics("Nguyễn Thị Đào") == "Nguyen Thi Dao"
+
+
+def test_faq_topic_is_read_from_either_selector_key() -> None:
+    from bench.nlu_eval import predicted_intent
+
+    selected = {"response": {"intent_response_key": "faq/fees"}}
+    ours = {"intent": {"name": "faq"}, "response_selector": {"faq": selected}}
+    stock = {"intent": {"name": "faq"}, "response_selector": {"default": selected}}
+    assert predicted_intent(ours) == predicted_intent(stock) == "faq/fees"
+    assert predicted_intent({"intent": {"name": "greet"}}) == "greet"

@@ -11,6 +11,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from services.domain.text import fold_words
+
 REPLIES = {
     "empty": "Dạ, cháu chưa nhận được nội dung. Bác gõ câu hỏi giúp cháu nhé.",
     "too_long": "Dạ, tin nhắn dài quá. Bác gửi ngắn gọn giúp cháu, mỗi lần một ý nhé.",
@@ -62,15 +64,10 @@ RESTART_PHRASES = {"bat dau lai", "lam lai tu dau", "bat dau lai tu dau", "khoi 
 
 def is_restart(text: str) -> bool:
     """'Bắt đầu lại', 'làm lại từ đầu': the person wants a fresh conversation (PRODUCT.md 3.11)."""
-    return _fold(text).strip(" .!?") in RESTART_PHRASES
+    return fold_words(text).strip(" .!?") in RESTART_PHRASES
 
 
 _TYPED_NUMBER = re.compile(r"^(?:s[ốo]\s*)?(\d{1,2})\s*[.)]?$", re.IGNORECASE)
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Mn").split())
 
 
 class ButtonMemory:
@@ -102,10 +99,10 @@ class ButtonMemory:
         typed = _TYPED_NUMBER.match(text.strip())
         if typed and 1 <= int(typed.group(1)) <= len(offered):
             return offered[int(typed.group(1)) - 1]["payload"]
-        folded = _fold(text)
+        folded = fold_words(text)
         for button in offered:
             title = re.sub(r"^\d+\.\s*", "", button["title"])
-            if folded and folded in (_fold(button["title"]), _fold(title)):
+            if folded and folded in (fold_words(button["title"]), fold_words(title)):
                 return button["payload"]
         if text.startswith("/"):
             if any(text == button["payload"] for button in offered):

@@ -20,7 +20,6 @@ import secrets
 import signal
 import sys
 import time
-import unicodedata
 import warnings
 from collections import OrderedDict
 from datetime import timedelta
@@ -49,6 +48,7 @@ from telegram.ext import (
 
 from bot.channels.adapter import NOT_TEXT_REPLY, BridgeClient, TurnLocks, configure_logging, menu_text
 from bot.settings import Settings, get_settings
+from services.domain.text import fold_words
 
 LOG = logging.getLogger("bot.channels.telegram")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -71,11 +71,6 @@ REPLIES = {
 COMMANDS = {"/start": "xin chào", "/help": "menu", "/menu": "menu"}
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Mn").split())
-
-
 def asks_for_contact(message: dict[str, Any]) -> bool:
     """Whether a bot message asks for the phone number, so the "share contact" button goes with it.
 
@@ -85,7 +80,7 @@ def asks_for_contact(message: dict[str, Any]) -> bool:
     custom = message.get("custom")
     if isinstance(custom, dict) and custom.get("ask_contact") is True:
         return True
-    return "chia se so dien thoai" in _fold(str(message.get("text") or ""))
+    return "chia se so dien thoai" in fold_words(str(message.get("text") or ""))
 
 
 def contact_keyboard() -> ReplyKeyboardMarkup:

@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import time
-import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from bot.channels.adapter import (
     menu_text,
 )
 from bot.settings import Settings, get_settings
+from services.domain.text import fold_words
 
 LOG = logging.getLogger("bot.channels.zalo")
 WEBHOOK_PATH = "/zalo/webhook"
@@ -107,18 +107,13 @@ def verify_event(
     return None
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-
-
 def render_turn(replies: list[dict[str, Any]]) -> list[str]:
     """The bot's messages as Zalo texts: buttons become numbered lines with a hint to type the
     number, and a turn is at most 3 messages (the rest joins the third)."""
     texts = []
     for reply in replies:
         text = menu_text(reply)
-        if reply.get("buttons") and "go so" not in _fold(text):
+        if reply.get("buttons") and "go so" not in fold_words(text):
             text = f"{text}\n{MENU_HINT}"
         if text:
             texts.append(text)

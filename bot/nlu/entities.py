@@ -21,7 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.normalizer import fold
+from services.domain.text import fold
 from services.domain.values import providers
 
 MONTH_WORDS = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.nlu.normalizer import fold
+from services.domain.text import fold
 from services.domain.values import providers
 
 TARGET = Path(__file__).resolve().parents[2] / "data" / "nlu" / "lookups.yml"

@@ -26,6 +26,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from services.domain.phones import OLD_PREFIXES
+from services.domain.text import fold
 
 TEENCODE_FILE = Path(__file__).resolve().parent / "teencode.yml"
 _MONTH = re.compile(r"^t(?:h(?:g)?)?(\d{1,2})$")  # t9, th9, thg9 -> tháng 9
@@ -35,12 +36,6 @@ _MONTH = re.compile(r"^t(?:h(?:g)?)?(\d{1,2})$")  # t9, th9, thg9 -> tháng 9
 def teencode() -> dict[str, str]:
     table = yaml.safe_load(TEENCODE_FILE.read_text(encoding="utf-8"))
     return {typed: standard for standard, spellings in table.items() for typed in spellings}
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, đ -> d: 'Được' -> 'duoc'."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return unicodedata.normalize("NFC", "".join(ch for ch in text if unicodedata.category(ch) != "Mn"))
 
 
 def normalise_word(word: str) -> str:

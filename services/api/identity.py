@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.api.app import SESSIONS, ApiError, in_thread, read_json
 from services.api.verification import audit
 from services.db import transaction
-from services.domain.identity import fold_name
 from services.domain.masking import mask
 from services.domain.phones import normalise_phone
+from services.domain.text import fold_words
 from services.models import (
     Beneficiary,
     Consent,
@@ -161,7 +161,7 @@ def match_identity(factory: sessionmaker, channel_user: str, body: dict[str, Any
             person = session.execute(select(Beneficiary).where(Beneficiary.cccd == cccd)).scalar_one_or_none()
         matched = (
             person is not None
-            and fold_name(person.full_name) == fold_name(str(body.get("full_name", "")))
+            and fold_words(person.full_name) == fold_words(str(body.get("full_name", "")))
             and person.date_of_birth == born
         )
         _attempt(session, channel_user, "match", matched, person.id if matched and person else None)

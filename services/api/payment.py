@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.api.app import SESSIONS, ApiError, in_thread
 from services.db import transaction
-from services.domain.identity import fold_name
+from services.domain.text import fold_words
 from services.models import CommuneSchedule, Payment
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -49,7 +49,7 @@ def schedule_view(row: CommuneSchedule) -> dict[str, Any]:
 
 
 def _strip_unit(name: str) -> str:
-    return re.sub(r"^(xa|phuong|thi tran|dac khu)\s+", "", fold_name(name))
+    return re.sub(r"^(xa|phuong|thi tran|dac khu)\s+", "", fold_words(name))
 
 
 def find_schedules(factory: sessionmaker, commune: str, province: str | None) -> list[dict[str, Any]]:
@@ -60,7 +60,7 @@ def find_schedules(factory: sessionmaker, commune: str, province: str | None) ->
         found = [
             schedule_view(row)
             for row in rows
-            if _strip_unit(row.commune) == wanted and (not province or fold_name(row.province) == fold_name(province))
+            if _strip_unit(row.commune) == wanted and (not province or fold_words(row.province) == fold_words(province))
         ]
     return found
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import get_settings
 from services.api.app import SESSIONS, ApiError, in_thread, read_json
 from services.db import transaction
-from services.domain.identity import fold_name
 from services.domain.masking import mask
+from services.domain.text import fold_words
 from services.domain.values import WALLETS, providers
 from services.models import AuditLog, Beneficiary, LinkRequest, ProviderAccount, VaultItem
 
@@ -63,7 +63,7 @@ def decide(person: Beneficiary, account: ProviderAccount | None, provider: str) 
         return "account_closed"
     if account.status == "locked":
         return "account_locked"
-    if fold_name(account.holder_name) != fold_name(person.full_name):
+    if fold_words(account.holder_name) != fold_words(person.full_name):
         return "name_mismatch"
     if len(account.id_number) == 9:
         return "old_id_number"

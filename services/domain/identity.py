@@ -8,12 +8,12 @@ checksum, so a well-formed number is not proof that it exists.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 from services.domain.rules import load_yaml
+from services.domain.text import fold_words
 
 CCCD_PATTERN = re.compile(r"^\d{12}$")
 
@@ -58,13 +58,6 @@ def check_cccd(number: str, birth_year: int | None = None) -> CccdCheck:
     return CccdCheck(None, province, year, gender)
 
 
-def fold_name(name: str) -> str:
-    """A name compared case- and diacritics-insensitively: 'Nguyễn Thị Đào' -> 'nguyen thi dao'."""
-    text = unicodedata.normalize("NFD", name or "").replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return " ".join(text.lower().split())
-
-
 _DATE_PATTERNS = (
     re.compile(r"^(?P<d>\d{1,2})\s*[/.\- ]\s*(?P<m>\d{1,2})\s*[/.\- ]\s*(?P<y>\d{4})$"),
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
@@ -74,7 +67,7 @@ _DATE_PATTERNS = (
 
 def parse_birth_date(text: str, today: date | None = None) -> date | None:
     """'12/3/1941', '12-03-1941', '1941-03-12', 'ngày 12 tháng 3 năm 1941' -> date; None otherwise."""
-    folded = fold_name(text).strip(" .")
+    folded = fold_words(text).strip(" .")
     for pattern in _DATE_PATTERNS:
         found = pattern.match(folded)
         if found:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.settings import get_settings
+from services.domain.rules import BenefitAmount
 
 LOG = logging.getLogger(__name__)
 
@@ -81,18 +82,6 @@ class _Client:
 
 
 @dataclass(frozen=True)
-class Benefit:
-    key: str
-    name: str
-    program: str
-    amount_vnd: int
-    citation: str
-    form: str
-    confirmed: bool
-    per_child: bool
-
-
-@dataclass(frozen=True)
 class Question:
     """The one fact the pre-check still depends on, with its offered answers as (value, label)."""
 
@@ -151,12 +140,12 @@ class EligibilityClient(_Client):
     def __init__(self, base_url: str | None = None, timeout_s: float | None = None) -> None:
         super().__init__(base_url or get_settings().eligibility_url, timeout_s)
 
-    async def benefits(self, topic: str, on: date, disability_level: str | None = None) -> list[Benefit]:
+    async def benefits(self, topic: str, on: date, disability_level: str | None = None) -> list[BenefitAmount]:
         params = {"topic": topic, "on": on.isoformat()}
         if disability_level:
             params["disability_level"] = disability_level
         body = await self._request("GET", "/benefits", params=params)
-        return [Benefit(**row) for row in body["benefits"]]
+        return [BenefitAmount(**row) for row in body["benefits"]]  # the service's own shape (rules.py)
 
     async def evaluate(self, facts: dict[str, Any], on: date) -> PreCheck:
         """Pre-check a person from the facts told so far; the service keeps nothing about them."""

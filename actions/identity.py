@@ -12,7 +12,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.clients import Locked, Refused, ServiceUnavailable, VerificationClient
+from actions.common.clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
 from bot.settings import get_settings
 from services.domain.identity import check_cccd, parse_birth_date
 
@@ -241,7 +241,7 @@ class ActionAffirm(Action):
         except (ServiceUnavailable, Refused):
             dispatcher.utter_message(response="utter_service_busy")
             return []
-        except Exception:  # noqa: BLE001 - NotFound: an approval that no longer exists
+        except NotFound:  # an approval that no longer exists
             status, person = "expired", None
         if person is not None:
             return verified_events(dispatcher, tracker, person.full_name, person.cccd_last4)

@@ -128,6 +128,13 @@ def payment_line(payment: dict[str, Any], account: str) -> str:
     )
 
 
+async def payments_and_links(person: Any, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The person's payments of one period and their link history (newest first), from the services."""
+    payments = await PaymentClient().payments(person.beneficiary_id, period)
+    links = await VerificationClient().links(person.beneficiary_id)
+    return payments, links
+
+
 class ActionCheckPayment(Action):
     """Payments of the month asked ("tháng này", "tháng 3", "t9"; this month if none)."""
 
@@ -142,14 +149,14 @@ class ActionCheckPayment(Action):
             return events
         period = period_for(tracker.get_slot("month"), date.today())
         try:
-            payments = await PaymentClient().payments(person.beneficiary_id, period)
-            account = receiving_account(await VerificationClient().links(person.beneficiary_id))
+            payments, links = await payments_and_links(person, period)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []
         if not payments:
             dispatcher.utter_message(response="utter_no_payment", period=period_label(period))
         else:
+            account = receiving_account(links)
             lines = [f"Bác {person.full_name}:", *(payment_line(p, account) for p in payments)]
             dispatcher.utter_message(
                 text="\n".join(lines),
@@ -172,9 +179,8 @@ class ActionExplainMissingPayment(Action):
             return events
         period = period_for(tracker.get_slot("month"), date.today())
         try:
-            payments = await PaymentClient().payments(person.beneficiary_id, period)
+            payments, links = await payments_and_links(person, period)
             schedules = await PaymentClient().schedules(person.commune, person.province)
-            links = await VerificationClient().links(person.beneficiary_id)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []

@@ -48,6 +48,13 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def require_fields(body: dict[str, Any], *names: str) -> None:
+    """A 400 answer naming the fields a request body lacks."""
+    missing = [name for name in names if not body.get(name)]
+    if missing:
+        raise ApiError(400, "missing_fields", f"Missing: {', '.join(missing)}")
+
+
 async def health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 

@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.api.app import SESSIONS, ApiError, in_thread, read_json
+from services.api.app import SESSIONS, ApiError, in_thread, read_json, require_fields
 from services.api.verification import audit
 from services.db import transaction
 from services.domain.masking import mask
@@ -297,12 +297,6 @@ def end_session(factory: sessionmaker, channel_user: str) -> None:
 # --- HTTP handlers --------------------------------------------------------------------------------------
 
 
-def _require(body: dict[str, Any], *names: str) -> None:
-    missing = [name for name in names if not body.get(name)]
-    if missing:
-        raise ApiError(400, "missing_fields", f"Missing: {', '.join(missing)}")
-
-
 def _locked_response(error: Locked) -> web.Response:
     return web.json_response(
         {
@@ -316,7 +310,7 @@ def _locked_response(error: Locked) -> web.Response:
 
 async def post_vault(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "channel_user", "kind", "value")
+    require_fields(body, "channel_user", "kind", "value")
     value = "".join(str(body["value"]).split())
     if body["kind"] not in VAULT_KINDS or not value.isdigit() or len(value) > 20:
         raise ApiError(400, "bad_value", "kind must be cccd, phone or account and value digits")
@@ -328,7 +322,7 @@ async def post_vault(request: web.Request) -> web.Response:
 
 async def post_consent(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "channel_user", "purpose")
+    require_fields(body, "channel_user", "purpose")
     result = await in_thread(
         record_consent, request.config_dict[SESSIONS], str(body["channel_user"]), str(body["purpose"])
     )
@@ -344,7 +338,7 @@ async def get_consent(request: web.Request) -> web.Response:
 
 async def post_identity_match(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "channel_user", "full_name", "date_of_birth")
+    require_fields(body, "channel_user", "full_name", "date_of_birth")
     if not body.get("cccd") and not body.get("cccd_token"):
         raise ApiError(400, "missing_fields", "Missing: cccd or cccd_token")
     try:
@@ -360,7 +354,7 @@ async def post_identity_match(request: web.Request) -> web.Response:
 
 async def post_phone_proof(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "channel_user", "phone")
+    require_fields(body, "channel_user", "phone")
     phone = normalise_phone(str(body["phone"]))
     if phone is None:
         raise ApiError(400, "bad_phone", "phone must be a Vietnamese mobile number")
@@ -372,7 +366,7 @@ async def post_phone_proof(request: web.Request) -> web.Response:
 
 async def post_phone_check(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "channel_user", "proof_id")
+    require_fields(body, "channel_user", "proof_id")
     try:
         result = await in_thread(
             check_phone, request.config_dict[SESSIONS], str(body["channel_user"]), str(body["proof_id"])
@@ -384,7 +378,7 @@ async def post_phone_check(request: web.Request) -> web.Response:
 
 async def post_approval(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "channel_user")
+    require_fields(body, "channel_user")
     try:
         result = await in_thread(create_approval, request.config_dict[SESSIONS], str(body["channel_user"]))
     except Locked as error:

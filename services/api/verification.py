@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import get_settings
-from services.api.app import SESSIONS, ApiError, in_thread, read_json
+from services.api.app import SESSIONS, ApiError, in_thread, read_json, require_fields
 from services.db import transaction
 from services.domain.masking import mask
 from services.domain.text import fold_words
@@ -145,15 +145,9 @@ def list_links(factory: sessionmaker, beneficiary_id: int) -> list[dict[str, Any
         return [link_view(link) for link in rows]
 
 
-def _require(body: dict[str, Any], *names: str) -> None:
-    missing = [name for name in names if not body.get(name)]
-    if missing:
-        raise ApiError(400, "missing_fields", f"Missing: {', '.join(missing)}")
-
-
 async def post_link_request(request: web.Request) -> web.Response:
     body = await read_json(request)
-    _require(body, "beneficiary_id", "provider")
+    require_fields(body, "beneficiary_id", "provider")
     if not body.get("account_number") and not body.get("account_token"):
         raise ApiError(400, "missing_fields", "Missing: account_number or account_token")
     if body["provider"] not in providers():

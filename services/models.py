@@ -228,6 +228,9 @@ class Notification(Base):
     status = Column(String(20), nullable=False)
     created_at = Column(DateTime, nullable=False, default=_now)
     sent_at = Column(DateTime)
+    attempts = Column(Integer, nullable=False, default=0, server_default="0")  # failed sends so far
+    next_attempt_at = Column(DateTime)  # not due before this, after a failed send
+    gave_up_at = Column(DateTime)  # the channel refused it too often: never sent
 
 
 class AuditLog(Base):

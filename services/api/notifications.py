@@ -2,16 +2,20 @@
 
 When a payment becomes paid or failed, one notification row is written per subscribed channel
 user. The (channel user, payment, status) key is unique and a row is marked sent once, so a
-restart of either side never sends the same message twice.
+restart of either side never sends the same message twice. Each channel's sender asks only for
+its own rows (`?channel=tg`). A send the channel refused is tried again after a growing pause
+(RETRY_AFTER) and given up after the last one, so a person who blocked the bot, or a Zalo quota
+that is spent, does not cost a send every half minute for ever.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -21,6 +25,9 @@ from services.domain.values import PAYMENT_STATUSES
 from services.models import Beneficiary, Notification, NotificationSubscription, Payment
 
 NOTIFIED_STATUSES = {"paid", "failed"}
+# Pause after the 1st, 2nd... failed send; after the last one the message is given up.
+RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6))
+CHANNEL = r"[a-z]{1,10}"  # the prefix of a channel user: "tg", "zalo"
 
 
 def subscribe(factory: sessionmaker, channel_user: str, beneficiary_id: int) -> None:
@@ -69,15 +76,25 @@ def change_status(factory: sessionmaker, payment_id: int, status: str, when: dat
         return {"id": payment.id, "status": payment.status, "status_date": payment.status_date.isoformat()}
 
 
-def due(factory: sessionmaker, limit: int) -> list[dict[str, Any]]:
+def due(
+    factory: sessionmaker, limit: int, channel: str | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Unsent, not given up and not waiting for a retry; oldest first; one channel's or all."""
+    now = now or datetime.utcnow()
     with transaction(factory) as session:
-        rows = session.execute(
+        query = (
             select(Notification, Payment)
             .join(Payment, Payment.id == Notification.payment_id)
-            .where(Notification.sent_at.is_(None))
+            .where(
+                Notification.sent_at.is_(None),
+                Notification.gave_up_at.is_(None),
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+            )
             .order_by(Notification.id)
             .limit(limit)
-        ).all()
+        )
+        if channel:
+            query = query.where(Notification.channel_user.startswith(f"{channel}:", autoescape=True))
         return [
             {
                 "id": note.id,
@@ -87,7 +104,7 @@ def due(factory: sessionmaker, limit: int) -> list[dict[str, Any]]:
                 "program": payment.program,
                 "amount_vnd": payment.amount_vnd,
             }
-            for note, payment in rows
+            for note, payment in session.execute(query).all()
         ]
 
 
@@ -101,6 +118,27 @@ def mark_sent(factory: sessionmaker, notification_id: int) -> bool:
             return False
         note.sent_at = datetime.utcnow()
         return True
+
+
+def mark_failed(factory: sessionmaker, notification_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """One more failed send: due again after the next pause in RETRY_AFTER, or given up."""
+    now = now or datetime.utcnow()
+    with transaction(factory) as session:
+        note = session.get(Notification, notification_id)
+        if note is None:
+            raise ApiError(404, "notification_not_found", "No such notification")
+        if note.sent_at is None and note.gave_up_at is None:
+            note.attempts += 1
+            if note.attempts > len(RETRY_AFTER):
+                note.gave_up_at = now
+            else:
+                note.next_attempt_at = now + RETRY_AFTER[note.attempts - 1]
+        waiting = note.sent_at is None and note.gave_up_at is None and note.next_attempt_at is not None
+        return {
+            "attempts": note.attempts,
+            "gave_up": note.gave_up_at is not None,
+            "next_attempt_at": note.next_attempt_at.isoformat() if waiting else None,
+        }
 
 
 async def post_subscription(request: web.Request) -> web.Response:
@@ -136,8 +174,15 @@ async def post_payment_status(request: web.Request) -> web.Response:
 
 
 async def get_due(request: web.Request) -> web.Response:
-    limit = min(int(request.query.get("limit", "50")), 500)
-    return web.json_response({"notifications": await in_thread(due, request.config_dict[SESSIONS], limit)})
+    try:
+        limit = min(max(int(request.query.get("limit", "50")), 1), 500)
+    except ValueError as error:
+        raise ApiError(400, "bad_limit", "limit must be a number") from error
+    channel = request.query.get("channel") or None
+    if channel is not None and not re.fullmatch(CHANNEL, channel):
+        raise ApiError(400, "bad_channel", "channel is a channel prefix such as tg or zalo")
+    notes = await in_thread(due, request.config_dict[SESSIONS], limit, channel)
+    return web.json_response({"notifications": notes})
 
 
 async def post_sent(request: web.Request) -> web.Response:
@@ -148,6 +193,11 @@ async def post_sent(request: web.Request) -> web.Response:
     return web.json_response({"first_time": first})
 
 
+async def post_failed(request: web.Request) -> web.Response:
+    result = await in_thread(mark_failed, request.config_dict[SESSIONS], int(request.match_info["notification_id"]))
+    return web.json_response(result)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/subscriptions", post_subscription)
     app.router.add_get("/subscriptions/{channel_user}", get_subscription)
@@ -155,3 +205,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(r"/payments/{payment_id:\d+}/status", post_payment_status)
     app.router.add_get("/notifications/due", get_due)
     app.router.add_post(r"/notifications/{notification_id:\d+}/sent", post_sent)
+    app.router.add_post(r"/notifications/{notification_id:\d+}/failed", post_failed)

@@ -42,3 +42,44 @@ def test_bad_status_changes_are_refused(services) -> None:
     assert api(services, "POST", "/payments/1/status", json={"status": "lost"}).status_code == 400
     assert api(services, "POST", "/payments/999999/status", json={"status": "paid"}).status_code == 404
     assert api(services, "POST", "/subscriptions", json={"channel_user": "x", "beneficiary_id": 999}).status_code == 404
+
+
+def test_each_channel_asks_for_its_own_people(services) -> None:
+    for channel_user in ("zalo:5501", "tg:5501"):
+        api(services, "POST", "/subscriptions", json={"channel_user": channel_user, "beneficiary_id": 3})
+    api(services, "POST", f"/payments/{this_months_payment(services, 3)['id']}/status", json={"status": "paid"})
+
+    def due(query: str = "") -> list[str]:
+        return [n["channel_user"] for n in api(services, "GET", f"/notifications/due{query}").json()["notifications"]]
+
+    assert due("?channel=zalo") == ["zalo:5501"] and due("?channel=tg") == ["tg:5501"]
+    assert sorted(due()) == ["tg:5501", "zalo:5501"]
+    assert api(services, "GET", "/notifications/due?channel=tg%25").status_code == 400  # no LIKE wildcards
+    assert api(services, "GET", "/notifications/due?limit=abc").status_code == 400
+
+
+def test_a_refused_message_waits_longer_each_time_then_is_given_up(seeded_url, services) -> None:
+    from datetime import datetime, timedelta
+
+    from services.api.notifications import RETRY_AFTER, due, mark_failed
+    from services.db import make_engine, session_factory
+
+    api(services, "POST", "/subscriptions", json={"channel_user": "zalo:5502", "beneficiary_id": 4})
+    api(services, "POST", f"/payments/{this_months_payment(services, 4)['id']}/status", json={"status": "failed"})
+    (note,) = api(services, "GET", "/notifications/due?channel=zalo").json()["notifications"]
+    first = api(services, "POST", f"/notifications/{note['id']}/failed").json()
+    assert first["attempts"] == 1 and not first["gave_up"] and first["next_attempt_at"]
+    assert api(services, "GET", "/notifications/due?channel=zalo").json()["notifications"] == []  # waiting
+
+    factory = session_factory(make_engine(seeded_url))
+    now = datetime.utcnow()
+    assert [n["id"] for n in due(factory, 10, "zalo", now + RETRY_AFTER[0] + timedelta(seconds=1))] == [note["id"]]
+    for _ in RETRY_AFTER[1:]:  # each pause is longer than the one before
+        now += timedelta(days=1)
+        result = mark_failed(factory, note["id"], now)
+        assert not result["gave_up"]
+        pause = datetime.fromisoformat(result["next_attempt_at"]) - now
+        assert pause == RETRY_AFTER[result["attempts"] - 1] and pause > RETRY_AFTER[result["attempts"] - 2]
+    assert mark_failed(factory, note["id"], now + timedelta(days=1))["gave_up"] is True
+    assert due(factory, 10, "zalo", now + timedelta(days=30)) == []  # never sent after giving up
+    assert api(services, "POST", "/notifications/999999/failed").status_code == 404

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.common.clients import PaymentClient, ServiceUnavailable
 from actions.common.gate import verified_person
 
-PUSH_CHANNELS = ("tg:",)  # channels the notifier can reach today
+PUSH_CHANNELS = ("tg:", "zalo:")  # chat apps a message can be pushed to; a closed web page cannot
 
 
 class ActionSubscribeNotifications(Action):
@@ -20,7 +20,7 @@ class ActionSubscribeNotifications(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if not tracker.sender_id.startswith(PUSH_CHANNELS):
-            dispatcher.utter_message(response="utter_notifications_telegram_only")
+            dispatcher.utter_message(response="utter_notifications_chat_app_only")
             return []
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:

@@ -1,11 +1,15 @@
-"""Payment notifications pushed to people (PRODUCT.md 3.6): `python -m bot.notifier`.
+"""Payment notifications pushed to people (PRODUCT.md 3.6).
 
 The payment service writes one notification per subscriber when a payment becomes paid or
-failed; this process sends them and marks each sent once, so a restart never repeats one.
-Nothing is sent between 21:00 and 07:00 (Vietnam time): messages wait in the outbox until
-morning. Sending keeps Telegram's pace: at most one message a second per chat, ~30 a second in
-all, and a 429 is retried after its `retry_after`. Telegram only for now: Zalo's rotating OA
-tokens are owned by the Zalo adapter process, and web-chat users cannot be reached.
+failed; a Notifier sends one channel's share and marks each sent once, so a restart never repeats
+one; a send the channel refused is reported and tried again later, then given up (the service
+keeps the count). Nothing is sent between 21:00 and 07:00 (Vietnam time, NOTIFY_QUIET_HOURS):
+messages wait in the outbox until morning.
+
+Telegram: `python -m bot.notifier`, at Telegram's pace (one message a second per chat, ~30 a
+second in all, a 429 retried after its `retry_after`). Zalo: inside the Zalo adapter process
+(bot/channels/zalo.py), the one owner of the OA's rotating tokens. Web-chat users cannot be
+reached: there is nobody to push to once the page is closed.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from services.domain.periods import period_label
 
 LOG = logging.getLogger("notifier")
 VIETNAM = timedelta(hours=7)  # no daylight saving
-QUIET_FROM, QUIET_UNTIL = 21, 7
+QUIET_HOURS = (21, 7)  # the default of NOTIFY_QUIET_HOURS
 PROGRAMS = {"BTXH": "trợ cấp xã hội", "HTXH": "trợ cấp hưu trí xã hội", "NCC": "trợ cấp người có công"}
 
 
@@ -33,9 +37,14 @@ def vietnam_now() -> datetime:
     return datetime.utcnow() + VIETNAM
 
 
-def quiet(now_local: datetime) -> bool:
-    """21:00–07:00: people are not woken up by a payment message."""
-    return now_local.hour >= QUIET_FROM or now_local.hour < QUIET_UNTIL
+def quiet(now_local: datetime, hours: tuple[int, int] | None = QUIET_HOURS) -> bool:
+    """Within the quiet hours (21:00–07:00 by default) people are not woken by a payment message."""
+    if hours is None:
+        return False
+    start, end = hours
+    if start <= end:
+        return start <= now_local.hour < end
+    return now_local.hour >= start or now_local.hour < end
 
 
 def compose(note: dict[str, Any]) -> str:
@@ -99,34 +108,38 @@ class TelegramSender:
 
 
 class Notifier:
+    """Sends the due notifications of the channels it has a sender for ("tg", "zalo")."""
+
     def __init__(
         self,
         payment_url: str,
         senders: dict[str, Sender],
         clock: Callable[[], datetime] = vietnam_now,
         timeout_s: float = 5.0,
+        quiet_hours: tuple[int, int] | None = QUIET_HOURS,
     ) -> None:
         self.payment_url = payment_url.rstrip("/")
         self.senders = senders
         self.clock = clock
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.quiet_hours = quiet_hours
 
     async def run_once(self) -> int:
         """Send what is due now; returns how many were sent (0 in quiet hours)."""
-        if quiet(self.clock()):
+        if quiet(self.clock(), self.quiet_hours):
             return 0
         sent = 0
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
-            async with session.get(f"{self.payment_url}/notifications/due") as reply:
-                due = (await reply.json())["notifications"]
-            for note in due:
-                channel, _, chat = note["channel_user"].partition(":")
-                sender = self.senders.get(channel)
-                if sender is None or not await sender.send(chat, compose(note)):
-                    continue  # stays in the outbox: another channel's process, or a later try
-                async with session.post(f"{self.payment_url}/notifications/{note['id']}/sent") as reply:
+            for channel, sender in self.senders.items():
+                async with session.get(f"{self.payment_url}/notifications/due", params={"channel": channel}) as reply:
                     reply.raise_for_status()
-                sent += 1
+                    due = (await reply.json())["notifications"]
+                for note in due:
+                    chat = note["channel_user"].partition(":")[2]
+                    outcome = "sent" if await sender.send(chat, compose(note)) else "failed"
+                    async with session.post(f"{self.payment_url}/notifications/{note['id']}/{outcome}") as reply:
+                        reply.raise_for_status()
+                    sent += outcome == "sent"
         return sent
 
     async def run(self, interval_s: float, stop: asyncio.Event) -> None:
@@ -135,7 +148,7 @@ class Notifier:
                 count = await self.run_once()
                 if count:
                     LOG.info("sent %d payment notifications", count)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError) as error:
                 LOG.warning("payment service not reachable: %s", type(error).__name__)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
@@ -149,7 +162,9 @@ def main() -> None:
     settings = get_settings()
     configure_logging([settings.telegram_bot_token])
     senders: dict[str, Sender] = {"tg": TelegramSender(settings)} if settings.telegram_bot_token else {}
-    notifier = Notifier(settings.payment_url, senders, timeout_s=settings.service_timeout_s)
+    notifier = Notifier(
+        settings.payment_url, senders, timeout_s=settings.service_timeout_s, quiet_hours=settings.notify_quiet_hours
+    )
     asyncio.run(notifier.run(settings.notify_interval_s, asyncio.Event()))
 
 

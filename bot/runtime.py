@@ -73,9 +73,9 @@ def adapters(settings: Settings) -> dict[str, list[str]]:
     wanted: dict[str, list[str]] = {}
     if settings.telegram_bot_token:
         wanted["telegram"] = ["-m", "bot.channels.telegram"]
-        wanted["notifier"] = ["-m", "bot.notifier"]  # payment messages go out on Telegram
+        wanted["notifier"] = ["-m", "bot.notifier"]  # payment messages to Telegram users
     if settings.zalo_app_id and settings.zalo_oa_secret:
-        wanted["zalo"] = ["-m", "bot.channels.zalo"]
+        wanted["zalo"] = ["-m", "bot.channels.zalo"]  # also sends the payment messages of Zalo users
     return wanted
 
 

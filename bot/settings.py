@@ -22,6 +22,21 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _hours(name: str, default: str) -> tuple[int, int] | None:
+    """Quiet hours as "21-7" (from 21:00 to 07:00, Vietnam time); "off" or empty for none."""
+    text = os.environ.get(name, default).strip().lower()
+    if text in ("", "off", "none"):
+        return None
+    start, _, end = text.partition("-")
+    try:
+        hours = int(start), int(end)
+    except ValueError:
+        raise ValueError(f'{name} must look like "21-7" or be "off", not {text!r}') from None
+    if not all(0 <= hour <= 23 for hour in hours):
+        raise ValueError(f"{name}: hours are 0 to 23")
+    return hours
+
+
 def _local_host() -> str:
     """Where a process on this machine reaches the Rasa server (a wildcard address is not one)."""
     host = os.environ.get("TLAS_HOST", "127.0.0.1")
@@ -69,6 +84,8 @@ class Settings:
     bridge_token: str = field(default_factory=lambda: os.environ.get("BRIDGE_TOKEN", ""))
     # How often the notifier looks for payment messages to send (bot/notifier.py).
     notify_interval_s: float = field(default_factory=lambda: _float("NOTIFY_INTERVAL_S", 30.0))
+    # No payment message wakes anyone between these hours (Vietnam time); they wait until morning.
+    notify_quiet_hours: tuple[int, int] | None = field(default_factory=lambda: _hours("NOTIFY_QUIET_HOURS", "21-7"))
     max_message_chars: int = field(default_factory=lambda: _int("MAX_MESSAGE_CHARS", 1000))
     # Where the adapters post each person's message: the Rasa server's bridge channel.
     bridge_url: str = field(
@@ -106,6 +123,9 @@ class Settings:
         default_factory=lambda: os.environ.get("ZALO_OAUTH_BASE_URL", "https://oauth.zaloapp.com")
     )
     zalo_webhook_port: int = field(default_factory=lambda: _int("ZALO_WEBHOOK_PORT", 8444))
+    # Pace of payment messages to Zalo users (Zalo publishes no rate; UNCONFIRMED, kept low).
+    zalo_chat_interval_s: float = field(default_factory=lambda: _float("ZALO_CHAT_INTERVAL_S", 1.0))
+    zalo_max_per_second: float = field(default_factory=lambda: _float("ZALO_MAX_PER_SECOND", 10.0))
 
 
 def get_settings() -> Settings:

@@ -7,6 +7,11 @@ out through the OA consultation-message API ("tin tư vấn"). Zalo shows no but
 numbered text lines, answered by typing the number. At most 3 messages a turn: replies within 48 h are
 free only up to 8 per user message (CHANNELS.md §2.1).
 
+The same process sends the payment notifications of Zalo users (bot/notifier.py): it owns the OA's
+rotating tokens, and a second process refreshing them would spend the single-use refresh token the
+other still holds. A notification is a proactive message, which Zalo delivers only for a verified
+OA and within its monthly quota; a refused one is retried later by the notifier, then given up.
+
 The payload shapes, signature and error codes below come from secondary sources (CHANNELS.md §2.1,
 §2.3); what they mark unconfirmed is marked UNCONFIRMED here. Verify against a real event. Also
 UNCONFIRMED: Zalo's retries after a non-200 answer (a refused event may come back, and is refused
@@ -38,6 +43,7 @@ from bot.channels.adapter import (
     configure_logging,
     menu_text,
 )
+from bot.notifier import Notifier, Pace
 from bot.settings import Settings, get_settings
 from services.domain.text import fold_words
 
@@ -244,6 +250,21 @@ class ZaloClient:
         return False
 
 
+class ZaloSender:
+    """Payment notifications to Zalo users through the adapter's client, never inside a turn under way."""
+
+    def __init__(self, adapter: ZaloAdapter) -> None:
+        self.adapter = adapter
+        self.pace = Pace(adapter.settings.zalo_chat_interval_s, adapter.settings.zalo_max_per_second)
+
+    async def send(self, chat: str, text: str) -> bool:
+        if not USER_ID.match(chat):
+            return False
+        async with self.adapter.locks.hold(chat):
+            await self.pace.wait(chat)
+            return await self.adapter.client.send_text(await self.adapter.session(), chat, text)
+
+
 class ZaloAdapter:
     """The webhook: verify, de-duplicate, acknowledge, then relay in the background, in order per person."""
 
@@ -260,6 +281,12 @@ class ZaloAdapter:
         self.locks = TurnLocks()
         self.tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
+        self.notifier = Notifier(
+            settings.payment_url, {"zalo": ZaloSender(self)}, timeout_s=settings.service_timeout_s,
+            quiet_hours=settings.notify_quiet_hours,
+        )  # fmt: skip
+        self._stop_notifier = asyncio.Event()
+        self._notifier_task: asyncio.Task[None] | None = None
 
     async def receive(self, request: web.Request) -> web.Response:
         raw = await request.read()  # the signature covers these exact bytes, not re-serialised JSON
@@ -313,8 +340,18 @@ class ZaloAdapter:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         return self._session
 
+    async def start_notifier(self) -> None:
+        self._stop_notifier.clear()
+        self._notifier_task = asyncio.create_task(
+            self.notifier.run(self.settings.notify_interval_s, self._stop_notifier)
+        )
+
     async def close(self) -> None:
-        """Let turns under way finish (briefly), then close the HTTP clients."""
+        """Stop the notifier, let turns under way finish (briefly), then close the HTTP clients."""
+        if self._notifier_task is not None:
+            self._stop_notifier.set()
+            await asyncio.wait([self._notifier_task], timeout=10)
+            self._notifier_task = None
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=10)
         await self.bridge.close()
@@ -326,12 +363,16 @@ class ZaloAdapter:
         async def health(_request: web.Request) -> web.Response:
             return web.json_response({"status": "ok"})
 
+        async def on_startup(_app: web.Application) -> None:
+            await self.start_notifier()
+
         async def on_cleanup(_app: web.Application) -> None:
             await self.close()
 
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post(WEBHOOK_PATH, self.receive)
         app.router.add_get("/health", health)
+        app.on_startup.append(on_startup)
         app.on_cleanup.append(on_cleanup)
         return app
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.model_cache import inputs_hash
@@ -50,3 +51,15 @@ def test_model_key_changes_with_training_data(tmp_path: Path) -> None:
     assert inputs_hash(tmp_path) == before
     (tmp_path / "data" / "nlu.yml").write_text("nlu: [1]\n")
     assert inputs_hash(tmp_path) != before
+
+
+def test_quiet_hours_setting(monkeypatch) -> None:
+    assert get_settings().notify_quiet_hours == (21, 7)  # the default
+    monkeypatch.setenv("NOTIFY_QUIET_HOURS", "22-6")
+    assert get_settings().notify_quiet_hours == (22, 6)
+    monkeypatch.setenv("NOTIFY_QUIET_HOURS", "off")
+    assert get_settings().notify_quiet_hours is None
+    for wrong in ("tối", "21-25", "21"):
+        monkeypatch.setenv("NOTIFY_QUIET_HOURS", wrong)
+        with pytest.raises(ValueError, match="NOTIFY_QUIET_HOURS"):
+            get_settings()

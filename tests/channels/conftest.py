@@ -68,6 +68,8 @@ def channel_stack(
         "ZALO_OAUTH_BASE_URL": fake_zalo.url,
         "ZALO_TOKEN_FILE": str(var_dir / "zalo_tokens.json"),
         "ZALO_WEBHOOK_PORT": str(free_port()),
+        "NOTIFY_INTERVAL_S": "0.3",
+        "NOTIFY_QUIET_HOURS": "off",  # quiet hours are tested with a clock (test_notifier.py)
     }
     with running_stack(var_dir, **adapters) as chat:
         yield ChannelStack(chat, var_dir)

@@ -41,10 +41,18 @@ class FakeZalo(BackgroundServer):
         self.sent: list[Sent] = []
         self.refused: list[str] = []  # access tokens the message API refused
         self.refreshes: list[dict[str, str]] = []
+        self.refusing: dict[str, int] = {}  # user id -> the error Zalo answers for messages to them
+        self.attempts: list[str] = []  # the recipient of every message call, answered or not
 
     def expire_access_token(self) -> None:
         with self.lock:
             self.access_token = f"expired-{next(self._serial)}"  # the adapter's token is no longer it
+
+    def refuse_messages_to(self, user_id: str, error: int = -230) -> None:
+        """Messages to this user fail as Zalo answers when it will not deliver (the code is a stand-in:
+        UNCONFIRMED which number means "outside the window" or "quota spent")."""
+        with self.lock:
+            self.refusing[user_id] = error
 
     def messages_to(self, user_id: str) -> list[Sent]:
         with self.lock:
@@ -62,9 +70,13 @@ class FakeZalo(BackgroundServer):
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         with self.lock:
+            self.attempts.append(str(body["recipient"]["user_id"]))
             if token != self.access_token:
                 self.refused.append(token)
                 return web.json_response({"error": -216, "message": "Access token is invalid"})
+            refused = self.refusing.get(str(body["recipient"]["user_id"]))
+            if refused is not None:
+                return web.json_response({"error": refused, "message": "User has not interacted with the OA"})
             self.sent.append(Sent(str(body["recipient"]["user_id"]), body["message"]["text"], token, time.monotonic()))
         return web.json_response({"error": 0, "message": "Success", "data": {"message_id": f"m{next(self._serial)}"}})
 

@@ -1,15 +1,18 @@
-"""Payment notifications end to end: services outbox -> notifier -> fake Telegram Bot API."""
+"""Payment notifications: services outbox -> notifier -> fake Telegram Bot API or fake Zalo OA API."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import pytest
 import requests
 
+from bot.channels.zalo import ZaloAdapter, ZaloSender
 from bot.notifier import Notifier, TelegramSender, compose, quiet
 from bot.settings import get_settings
+from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo
 
 TOKEN = "220301654:notifier-test-token"
 CHATS = itertools.count(7100)  # a fresh chat per test run: the fake Telegram is shared by the session
@@ -24,10 +27,10 @@ def sender(fake_telegram, monkeypatch: pytest.MonkeyPatch) -> TelegramSender:
     return TelegramSender(get_settings())
 
 
-def paid(services, chat: int, beneficiary_id: int, status: str = "paid") -> dict:
+def paid(services, chat: int | str, beneficiary_id: int, status: str = "paid", channel: str = "tg") -> dict:
     base = f"{services.url}/payment/v1"
     requests.post(
-        f"{base}/subscriptions", json={"channel_user": f"tg:{chat}", "beneficiary_id": beneficiary_id}, timeout=5
+        f"{base}/subscriptions", json={"channel_user": f"{channel}:{chat}", "beneficiary_id": beneficiary_id}, timeout=5
     )
     payment = requests.get(f"{base}/beneficiaries/{beneficiary_id}/payments", timeout=5).json()["payments"][0]
     requests.post(f"{base}/payments/{payment['id']}/status", json={"status": status}, timeout=5).raise_for_status()
@@ -69,8 +72,63 @@ async def test_429_is_retried_after_its_delay(services, sender, fake_telegram) -
     assert len(fake_telegram.sent(TOKEN, chat)) == 1
 
 
+@pytest.fixture(scope="module")
+def own_zalo() -> Iterator[FakeZalo]:
+    """A Zalo of these tests' own: refreshing tokens here must not spend the channel stack's."""
+    with FakeZalo() as server:
+        yield server
+
+
+@pytest.fixture
+async def zalo(own_zalo: FakeZalo, tmp_path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ZaloAdapter]:
+    for name, value in {
+        "ZALO_APP_ID": APP_ID, "ZALO_OA_SECRET": OA_SECRET, "ZALO_APP_SECRET": APP_SECRET,
+        "ZALO_ACCESS_TOKEN": own_zalo.access_token, "ZALO_REFRESH_TOKEN": own_zalo.refresh_token,
+        "ZALO_API_BASE_URL": own_zalo.url, "ZALO_OAUTH_BASE_URL": own_zalo.url,
+        "ZALO_TOKEN_FILE": str(tmp_path / "zalo_tokens.json"), "ZALO_CHAT_INTERVAL_S": "0.05",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    adapter = ZaloAdapter(get_settings())
+    yield adapter
+    await adapter.close()
+
+
+ZALO_USERS = itertools.count(8_800_000_000_001)
+
+
+async def test_a_zalo_user_is_notified_once_with_a_refreshed_token(services, zalo, own_zalo) -> None:
+    user = str(next(ZALO_USERS))
+    telegram_user = {"channel_user": f"tg:{next(CHATS)}", "beneficiary_id": 5}  # not this sender's to send
+    requests.post(f"{services.url}/payment/v1/subscriptions", json=telegram_user, timeout=5).raise_for_status()
+    paid(services, user, 5, channel="zalo")
+    own_zalo.expire_access_token()
+    notifier = Notifier(f"{services.url}/payment/v1", {"zalo": ZaloSender(zalo)}, clock=lambda: AT_TEN)
+    assert await notifier.run_once() == 1
+    assert await notifier.run_once() == 0
+    (message,) = own_zalo.messages_to(user)
+    assert message.text.startswith("Dạ, Tiền trợ cấp") and "đã vào tài khoản của Bác" in message.text
+    assert message.access_token == own_zalo.access_token  # refreshed, then sent
+    due = requests.get(f"{services.url}/payment/v1/notifications/due?channel=tg", timeout=5).json()
+    assert len(due["notifications"]) == 1, "the Telegram one waits for the Telegram notifier"
+
+
+async def test_a_message_zalo_refuses_is_retried_later_not_every_round(services, zalo, own_zalo) -> None:
+    user = str(next(ZALO_USERS))
+    paid(services, user, 6, status="failed", channel="zalo")
+    own_zalo.refuse_messages_to(user)
+    notifier = Notifier(f"{services.url}/payment/v1", {"zalo": ZaloSender(zalo)}, clock=lambda: AT_TEN)
+    assert await notifier.run_once() == 0
+    assert await notifier.run_once() == 0
+    assert own_zalo.messages_to(user) == []
+    assert own_zalo.attempts.count(user) == 1, "one try, then a pause: not a send every round"
+    due = requests.get(f"{services.url}/payment/v1/notifications/due?channel=zalo", timeout=5).json()
+    assert due["notifications"] == [], "waiting for its retry, not sent again at once"
+
+
 def test_quiet_hours_and_message_text() -> None:
     assert quiet(datetime(2026, 1, 1, 21, 0)) and quiet(datetime(2026, 1, 1, 6, 59))
     assert not quiet(datetime(2026, 1, 1, 7, 0)) and not quiet(datetime(2026, 1, 1, 20, 59))
+    assert quiet(datetime(2026, 1, 1, 13, 0), (12, 14)) and not quiet(datetime(2026, 1, 1, 14, 0), (12, 14))
+    assert not quiet(datetime(2026, 1, 1, 23, 0), None)
     note = {"program": "HTXH", "period": "2026-11", "amount_vnd": 500000, "status": "paid"}
     assert compose(note).startswith("Dạ, Tiền trợ cấp hưu trí xã hội tháng 11/2026: 500.000")

@@ -195,7 +195,7 @@ def test_tracker_store_never_holds_full_identifiers(chat) -> None:
 
 
 def test_notifications_opt_in_and_out(chat) -> None:
-    assert "qua Telegram" in chat.say("web:notify", "báo cho tôi khi có tiền nhé")
+    assert "trên Zalo hoặc Telegram" in chat.say("web:notify", "báo cho tôi khi có tiền nhé")
     answer_identity(chat, "tg:9100", 0, channel="bridge", first="xac thuc danh tinh")
     chat.post("tg:9100", None, channel="bridge", metadata={"shared_phone": phone_of(0, AN)})
     subscriptions = f"http://127.0.0.1:{chat.stack.settings.services_port}/payment/v1/subscriptions/tg:9100"

@@ -150,6 +150,8 @@ class Notifier:
                     LOG.info("sent %d payment notifications", count)
             except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError) as error:
                 LOG.warning("payment service not reachable: %s", type(error).__name__)
+            except Exception as error:  # noqa: BLE001 - the loop outlives one bad round (it runs inside Zalo's adapter)
+                LOG.error("notification round failed: %s", type(error).__name__)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
             except asyncio.TimeoutError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -132,3 +133,29 @@ def test_quiet_hours_and_message_text() -> None:
     assert not quiet(datetime(2026, 1, 1, 23, 0), None)
     note = {"program": "HTXH", "period": "2026-11", "amount_vnd": 500000, "status": "paid"}
     assert compose(note).startswith("Dạ, Tiền trợ cấp hưu trí xã hội tháng 11/2026: 500.000")
+
+
+async def test_the_loop_outlives_a_round_that_breaks(services, sender, fake_telegram) -> None:
+    chat = next(CHATS)
+    paid(services, chat, 7)
+
+    class BreaksOnce:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def send(self, chat: str, text: str) -> bool:
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("a bug in one round")
+            return await sender.send(chat, text)
+
+    stop = asyncio.Event()
+    notifier = Notifier(f"{services.url}/payment/v1", {"tg": BreaksOnce()}, clock=lambda: AT_TEN)
+    loop = asyncio.create_task(notifier.run(0.05, stop))
+    for _ in range(100):
+        if fake_telegram.sent(TOKEN, chat):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(loop, 5)
+    assert len(fake_telegram.sent(TOKEN, chat)) == 1

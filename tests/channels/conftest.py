@@ -3,6 +3,7 @@ runtime itself (as `make run` starts them) against fake Telegram and Zalo server
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,11 +15,13 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from bot.settings import ROOT
+from services.seed import PEOPLE, cccd_of
 from tests.channels.background import wait_until
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo
 from tests.conftest import free_port
 from tests.conversations.conftest import Chat, running_stack
+from tests.conversations.test_identity_accounts_payments import approve_in_vneid
 
 TELEGRAM_TOKEN = "110201543:polling-test-token"
 SETTLE_S = 0.3  # a turn is over when no further message came for this long
@@ -95,6 +98,27 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 30.0) 
             return False
 
     wait_until(ready, timeout)
+
+
+def verify_in_vneid(say: Callable[[str], str], index: int) -> None:
+    """A seeded person proves who they are in chat: consent, CCCD, name, birth date, VNeID approval."""
+    person = PEOPLE[index]
+    for text in ("xác thực danh tính", "1", cccd_of(index, person), person.name):
+        say(text)
+    approve_in_vneid(say(person.born.strftime("%d/%m/%Y")))
+    assert "xác thực xong" in say("xong rồi")
+
+
+def payment_becomes_paid(stack: ChannelStack, beneficiary_id: int) -> None:
+    """The payment service records this month's payment of the person as paid (as the bank's report would)."""
+    payments = f"http://127.0.0.1:{stack.chat.stack.settings.services_port}/payment/v1"
+    with urllib.request.urlopen(f"{payments}/beneficiaries/{beneficiary_id}/payments", timeout=10) as reply:
+        payment = json.load(reply)["payments"][0]
+    change = urllib.request.Request(
+        f"{payments}/payments/{payment['id']}/status", data=json.dumps({"status": "paid"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    urllib.request.urlopen(change, timeout=10).read()
 
 
 def replies_after(count: Callable[[], list[Any]], before: int, timeout: float = 20.0) -> list[Any]:

@@ -21,8 +21,16 @@ from telegram.error import RetryAfter
 from bot.channels.adapter import NOT_TEXT_REPLY
 from bot.channels.telegram import REPLIES, CallbackKeys, Pacer, TelegramAdapter, asks_for_contact
 from bot.settings import get_settings
+from services.seed import PEOPLE, cccd_of, phone_of
 from tests.channels.background import wait_until
-from tests.channels.conftest import TELEGRAM_TOKEN, ChannelStack, replies_after, spawn, wait_for_health
+from tests.channels.conftest import (
+    TELEGRAM_TOKEN,
+    ChannelStack,
+    payment_becomes_paid,
+    replies_after,
+    spawn,
+    wait_for_health,
+)
 from tests.channels.fake_telegram import BOT_USER, FakeTelegram
 from tests.conftest import free_port
 
@@ -87,6 +95,24 @@ def test_text_in_reply_out_with_buttons_as_inline_keyboard(person: Person) -> No
                                                 "4. Câu hỏi thường gặp"]  # fmt: skip
     assert all(len(row) == 1 and len(row[0]["callback_data"].encode()) <= 64 for row in rows)
     assert rows[1][0]["callback_data"] == "/payment_schedule"
+
+
+def test_a_telegram_user_opts_in_and_is_told_when_the_money_arrives(
+    person: Person, fake_telegram: FakeTelegram, channel_stack: ChannelStack
+) -> None:
+    seeded = PEOPLE[5]
+    for text in ("xác thực danh tính", "1", cccd_of(5, seeded), seeded.name):
+        person.say(text)
+    assert "Chia sẻ số điện thoại" in texts(person.say(seeded.born.strftime("%d/%m/%Y")))
+    own = {"phone_number": phone_of(5, seeded), "first_name": "Giang", "user_id": person.id}
+    assert "xác thực xong" in texts(person.share(contact=own))
+    assert "cháu sẽ nhắn Bác" in texts(person.say("có tiền thì báo cho tôi nhé"))
+    before = len(fake_telegram.sent(TELEGRAM_TOKEN, person.id))
+    payment_becomes_paid(channel_stack, beneficiary_id=6)  # sent by the notifier process make run starts
+    (pushed,) = replies_after(lambda: fake_telegram.sent(TELEGRAM_TOKEN, person.id), before)
+    assert "đã vào tài khoản của Bác" in pushed["text"]
+    time.sleep(1.0)
+    assert len(fake_telegram.sent(TELEGRAM_TOKEN, person.id)) == before + 1, "sent once"
 
 
 def test_start_command_greets(person: Person) -> None:

@@ -76,35 +76,30 @@ class Pace:
 
 
 class TelegramSender:
-    """sendMessage through python-telegram-bot, with its base URL configurable (tests use a fake)."""
+    """sendMessage through python-telegram-bot, paced and 429-retried by the Telegram adapter's own
+    Pacer (3 tries in all); the base URL is configurable (tests use a fake)."""
 
     def __init__(self, settings: Settings) -> None:
-        from telegram import Bot
+        from telegram.ext import ExtBot
 
-        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
+        from bot.channels.telegram import Pacer
+
+        pacer = Pacer(settings.telegram_chat_interval_s, settings.telegram_max_per_second, max_retries=2)
+        self.bot = ExtBot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, rate_limiter=pacer)
         self.ready = False
-        self.pace = Pace(settings.telegram_chat_interval_s, settings.telegram_max_per_second)
 
     async def send(self, chat: str, text: str) -> bool:
-        from telegram.error import RetryAfter, TelegramError
+        from telegram.error import TelegramError
 
-        from bot.channels.telegram import retry_seconds
-
-        for attempt in (1, 2, 3):
-            await self.pace.wait(chat)
-            try:
-                if not self.ready:
-                    await self.bot.initialize()
-                    self.ready = True
-                await self.bot.send_message(chat_id=int(chat), text=text)
-                return True
-            except RetryAfter as error:
-                LOG.warning("Telegram asked to slow down (attempt %d)", attempt)
-                await asyncio.sleep(retry_seconds(error))
-            except (TelegramError, ValueError) as error:
-                LOG.error("notification not sent: %s", type(error).__name__)
-                return False
-        return False
+        try:
+            if not self.ready:
+                await self.bot.initialize()
+                self.ready = True
+            await self.bot.send_message(chat_id=int(chat), text=text)
+            return True
+        except (TelegramError, ValueError) as error:  # a 429 past the last retry is a TelegramError too
+            LOG.error("notification not sent: %s", type(error).__name__)
+            return False
 
 
 class Notifier:

@@ -15,13 +15,11 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from bot.settings import ROOT
-from services.seed import PEOPLE, cccd_of
 from tests.channels.background import wait_until
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo
 from tests.conftest import free_port
-from tests.conversations.conftest import Chat, running_stack
-from tests.conversations.test_identity_accounts_payments import approve_in_vneid
+from tests.conversations.conftest import Chat, approve_in_vneid, identity_answers, running_stack
 
 TELEGRAM_TOKEN = "110201543:polling-test-token"
 SETTLE_S = 0.3  # a turn is over when no further message came for this long
@@ -101,11 +99,11 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 30.0) 
 
 
 def verify_in_vneid(say: Callable[[str], str], index: int) -> None:
-    """A seeded person proves who they are in chat: consent, CCCD, name, birth date, VNeID approval."""
-    person = PEOPLE[index]
-    for text in ("xác thực danh tính", "1", cccd_of(index, person), person.name):
+    """A seeded person proves who they are in chat, then approves the request in VNeID."""
+    *answers, birth_date = identity_answers(index)
+    for text in answers:
         say(text)
-    approve_in_vneid(say(person.born.strftime("%d/%m/%Y")))
+    approve_in_vneid(say(birth_date))
     assert "xác thực xong" in say("xong rồi")
 
 

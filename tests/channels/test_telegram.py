@@ -21,7 +21,7 @@ from telegram.error import RetryAfter
 from bot.channels.adapter import NOT_TEXT_REPLY
 from bot.channels.telegram import REPLIES, CallbackKeys, Pacer, TelegramAdapter, asks_for_contact
 from bot.settings import get_settings
-from services.seed import PEOPLE, cccd_of, phone_of
+from services.seed import PEOPLE, phone_of
 from tests.channels.background import wait_until
 from tests.channels.conftest import (
     TELEGRAM_TOKEN,
@@ -33,6 +33,7 @@ from tests.channels.conftest import (
 )
 from tests.channels.fake_telegram import BOT_USER, FakeTelegram
 from tests.conftest import free_port
+from tests.conversations.conftest import identity_answers
 
 WEBHOOK_TOKEN = "110201544:webhook-test-token"
 WEBHOOK_SECRET = "tlas_webhook-Secret_42"
@@ -100,11 +101,11 @@ def test_text_in_reply_out_with_buttons_as_inline_keyboard(person: Person) -> No
 def test_a_telegram_user_opts_in_and_is_told_when_the_money_arrives(
     person: Person, fake_telegram: FakeTelegram, channel_stack: ChannelStack
 ) -> None:
-    seeded = PEOPLE[5]
-    for text in ("xác thực danh tính", "1", cccd_of(5, seeded), seeded.name):
+    *answers, birth_date = identity_answers(5)
+    for text in answers:
         person.say(text)
-    assert "Chia sẻ số điện thoại" in texts(person.say(seeded.born.strftime("%d/%m/%Y")))
-    own = {"phone_number": phone_of(5, seeded), "first_name": "Giang", "user_id": person.id}
+    assert "Chia sẻ số điện thoại" in texts(person.say(birth_date))
+    own = {"phone_number": phone_of(5, PEOPLE[5]), "first_name": "Giang", "user_id": person.id}
     assert "xác thực xong" in texts(person.share(contact=own))
     assert "cháu sẽ nhắn Bác" in texts(person.say("có tiền thì báo cho tôi nhé"))
     before = len(fake_telegram.sent(TELEGRAM_TOKEN, person.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +15,28 @@ import pytest
 from bot.model_cache import ensure_model
 from bot.runtime import Stack
 from bot.settings import get_settings
+from services.seed import PEOPLE, cccd_of
 from tests.conftest import _postgres_database, free_port
 
 BRIDGE_TOKEN = "test-bridge-token"
+
+
+def identity_answers(index: int, first: str = "xác thực danh tính") -> list[str]:
+    """What seeded person `index` types to prove who they are, message by message: the request, consent
+    ("1" for "1. Đồng ý", typed as a number), CCCD, name and birth date."""
+    person = PEOPLE[index]
+    return [first, "1", cccd_of(index, person), person.name, person.born.strftime("%d/%m/%Y")]
+
+
+def approve_in_vneid(reply: str, decision: str = "approve") -> None:
+    """What the person does in the VNeID app (here: the verification service's stand-in page)."""
+    page = re.search(r"(http\S+/vneid/approvals/\w+/)", reply)
+    assert page, reply
+    body = json.dumps({"decision": decision}).encode()
+    request = urllib.request.Request(
+        page.group(1) + "decision", data=body, headers={"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request, timeout=10).read()
 
 
 @contextmanager

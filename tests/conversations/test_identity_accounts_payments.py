@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sqlite3
 import urllib.request
@@ -18,29 +17,17 @@ import pytest
 
 from services.domain.periods import period_for, period_label
 from services.seed import PEOPLE, account_of, cccd_of, phone_of, spare_account_of
+from tests.conversations.conftest import approve_in_vneid, identity_answers
 
 pytestmark = pytest.mark.stack
 AN, BINH = PEOPLE[0], PEOPLE[1]  # An: Agribank linked; Bình: Viettel Money refused (name mismatch)
 
 
-def approve_in_vneid(reply: str, decision: str = "approve") -> None:
-    """What the person does in the VNeID app (here: the verification service's stand-in page)."""
-    page = re.search(r"(http\S+/vneid/approvals/\w+/)", reply)
-    assert page, reply
-    body = json.dumps({"decision": decision}).encode()
-    request = urllib.request.Request(
-        page.group(1) + "decision", data=body, headers={"Content-Type": "application/json"}
-    )
-    urllib.request.urlopen(request, timeout=10).read()
-
-
 def answer_identity(chat, sender: str, index: int, channel: str = "rest", first: str = "xác thực danh tính") -> str:
-    person = PEOPLE[index]
-    chat.post(sender, first, channel=channel)
-    chat.post(sender, "1", channel=channel)  # "1. Đồng ý" typed as a number
-    chat.post(sender, cccd_of(index, person), channel=channel)
-    chat.post(sender, person.name, channel=channel)
-    return "\n".join(m.get("text") or "" for m in chat.post(sender, person.born.strftime("%d/%m/%Y"), channel=channel))
+    *answers, birth_date = identity_answers(index, first)
+    for text in answers:
+        chat.post(sender, text, channel=channel)
+    return "\n".join(m.get("text") or "" for m in chat.post(sender, birth_date, channel=channel))
 
 
 def verify_on_web(chat, sender: str, index: int) -> str:

@@ -12,11 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common.buttons import choice
-from actions.common.clients import Refused, ServiceUnavailable, VerificationClient
 from actions.common.gate import verified_person
-from services.domain.phones import normalise_phone
-from services.domain.rules import load_yaml
-from services.domain.values import WALLETS, providers
+from clients import Refused, ServiceUnavailable, VerificationClient
+from core.masking import shown
+from core.phones import normalise_phone
+from core.rules import load_yaml
+from core.values import WALLETS, providers
 
 LINK_SLOTS = ("provider", "account_token", "account_last4", "link_confirmed", "carrier_warned")
 DECISION_WAIT_S = 3.0  # how long the person waits for the bank's answer before we say "pending"
@@ -28,17 +29,12 @@ STATUS_TEXT = {
 }
 
 
-def last_digits(last4: str) -> str:
-    """How an account or phone number is shown to people: '****5678'."""
-    return f"****{last4}"
-
-
 def provider_name(code: str) -> str:
     return str(providers().get(code, {}).get("name", code))
 
 
 def refusal_lines(reason: str | None) -> list[str]:
-    """Two short lines for a reason code: what is wrong, and what to do (services/rules/link_reasons.yaml)."""
+    """Two short lines for a reason code: what is wrong, and what to do (core/rules/link_reasons.yaml)."""
     reasons = load_yaml("link_reasons.yaml")
     found = reasons.get(reason or "", {"title": "Ngân hàng chưa chấp nhận tài khoản này.", "next": ""})
     return [line for line in (found["title"], found["next"]) if line]
@@ -47,7 +43,7 @@ def refusal_lines(reason: str | None) -> list[str]:
 def describe(link: dict[str, Any]) -> str:
     """'Viettel Money ******5678 bị từ chối'."""
     status = STATUS_TEXT.get(link["status"], link["status"])
-    return f"{provider_name(link['provider'])} {last_digits(link['account_last4'])} {status}"
+    return f"{provider_name(link['provider'])} {shown(link['account_last4'])} {status}"
 
 
 def reset_link(tracker: Tracker) -> list[dict[str, Any]]:
@@ -159,7 +155,7 @@ class ActionAskLinkConfirmed(Action):
         dispatcher.utter_message(
             response="utter_ask_link_confirmed",
             provider=provider_name(tracker.get_slot("provider")),
-            masked=last_digits(tracker.get_slot("account_last4") or ""),
+            masked=shown(tracker.get_slot("account_last4") or ""),
             holder=person.full_name.upper(),
         )
         return []
@@ -188,7 +184,7 @@ class ActionSubmitLink(Action):
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []  # the answers are kept: asking again submits the same request once
-        name, masked = provider_name(provider), last_digits(link["account_last4"])
+        name, masked = provider_name(provider), shown(link["account_last4"])
         if link["status"] == "verified":
             dispatcher.utter_message(response="utter_link_verified", provider=name, masked=masked)
         elif link["status"] == "refused":

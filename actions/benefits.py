@@ -10,8 +10,8 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common.buttons import choice
-from actions.common.clients import EligibilityClient, NotFound, ServiceUnavailable
-from services.domain.formatting import money
+from clients import EligibilityClient, NotFound, ServiceUnavailable
+from core.formatting import money
 
 MAX_LINES = 3  # short answers: the most common cases of the group, not the whole table
 

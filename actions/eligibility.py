@@ -16,9 +16,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
-from services.domain.formatting import money
-from services.domain.text import fold
+from clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
+from core.formatting import money
+from core.text import fold
 
 UNKNOWN = "unknown"  # the engine's value for "không biết"
 DONE = "done"  # eligibility_answer once nothing is left to ask: the form completes

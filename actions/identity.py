@@ -4,7 +4,7 @@ out-of-band factor — a shared Telegram contact, or an approval in VNeID. Never
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,12 +12,12 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
-from bot.settings import get_settings
-from services.domain.identity import check_cccd, parse_birth_date
+from clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
+from core.formatting import clock_time
+from core.identity import check_cccd, parse_birth_date
+from core.settings import get_settings
 
 IDENTITY_SLOTS = ("consent", "cccd_token", "cccd_year", "full_name", "date_of_birth")
-VIETNAM = timedelta(hours=7)  # no daylight saving in Vietnam
 CCCD_PROBLEMS = {
     "not_12_digits": "Dạ, số CCCD có đúng 12 chữ số (in ở mặt trước thẻ). Số Bác gõ có {count} chữ số, "
     "Bác gõ lại giúp cháu.",
@@ -32,22 +32,13 @@ MENU_AFTER_VERIFY = [
 ]
 
 
-def local_time(utc_iso: str) -> str:
-    """'2026-11-23T12:30:00Z' -> '19:30' (giờ Việt Nam)."""
-    try:
-        moment = datetime.fromisoformat(utc_iso.removesuffix("Z"))
-    except ValueError:
-        moment = datetime.utcnow() + timedelta(minutes=15)
-    return (moment + VIETNAM).strftime("%H:%M")
-
-
 def reset_identity(tracker: Tracker) -> list[dict[str, Any]]:
     """Forget the answers of the identity form (only the slots that hold one)."""
     return [SlotSet(name, None) for name in IDENTITY_SLOTS if name != "consent" and tracker.get_slot(name) is not None]
 
 
 def locked_message(dispatcher: CollectingDispatcher, error: Locked) -> None:
-    dispatcher.utter_message(response="utter_identity_locked", until=local_time(error.until))
+    dispatcher.utter_message(response="utter_identity_locked", until=clock_time(error.until))
 
 
 def verified_events(

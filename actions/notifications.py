@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.clients import PaymentClient, ServiceUnavailable
 from actions.common.gate import verified_person
+from clients import PaymentClient, ServiceUnavailable
 
 PUSH_CHANNELS = ("tg:", "zalo:")  # chat apps a message can be pushed to; a closed web page cannot
 

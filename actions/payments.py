@@ -12,10 +12,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.clients import PaymentClient, ServiceUnavailable, VerificationClient
 from actions.common.gate import verified_person
-from services.domain.formatting import money
-from services.domain.periods import period_for, period_label
+from clients import PaymentClient, ServiceUnavailable, VerificationClient
+from core.formatting import money
+from core.periods import period_for, period_label
 
 MAX_COMMUNE_CHARS = 60
 
@@ -110,10 +110,11 @@ NOT_SENT_YET = {"listed", "approved", "sent_to_treasury"}
 
 def receiving_account(links: list[dict[str, Any]]) -> str:
     """'Agribank ****1234' for the verified link, or '' when payments are not to an account."""
-    from actions.accounts import last_digits, provider_name
+    from actions.accounts import provider_name
+    from core.masking import shown
 
     verified = next((link for link in links if link["status"] == "verified"), None)
-    return f"{provider_name(verified['provider'])} {last_digits(verified['account_last4'])}" if verified else ""
+    return f"{provider_name(verified['provider'])} {shown(verified['account_last4'])}" if verified else ""
 
 
 def payment_line(payment: dict[str, Any], account: str) -> str:

@@ -18,23 +18,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
-import aiohttp
-
-from bot.settings import Settings, get_settings
-from services.domain.formatting import money
-from services.domain.periods import period_label
+from clients import NotificationsClient, Refused, ServiceUnavailable
+from core.formatting import money, vietnam_now
+from core.periods import period_label
+from core.settings import Settings, get_settings
 
 LOG = logging.getLogger("notifier")
-VIETNAM = timedelta(hours=7)  # no daylight saving
 QUIET_HOURS = (21, 7)  # the default of NOTIFY_QUIET_HOURS
 PROGRAMS = {"BTXH": "trợ cấp xã hội", "HTXH": "trợ cấp hưu trí xã hội", "NCC": "trợ cấp người có công"}
-
-
-def vietnam_now() -> datetime:
-    return datetime.utcnow() + VIETNAM
 
 
 def quiet(now_local: datetime, hours: tuple[int, int] | None = QUIET_HOURS) -> bool:
@@ -113,10 +107,9 @@ class Notifier:
         timeout_s: float = 5.0,
         quiet_hours: tuple[int, int] | None = QUIET_HOURS,
     ) -> None:
-        self.payment_url = payment_url.rstrip("/")
+        self.outbox = NotificationsClient(payment_url, timeout_s)
         self.senders = senders
         self.clock = clock
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.quiet_hours = quiet_hours
 
     async def run_once(self) -> int:
@@ -124,17 +117,12 @@ class Notifier:
         if quiet(self.clock(), self.quiet_hours):
             return 0
         sent = 0
-        async with aiohttp.ClientSession(timeout=self.timeout) as session:
-            for channel, sender in self.senders.items():
-                async with session.get(f"{self.payment_url}/notifications/due", params={"channel": channel}) as reply:
-                    reply.raise_for_status()
-                    due = (await reply.json())["notifications"]
-                for note in due:
-                    chat = note["channel_user"].partition(":")[2]
-                    outcome = "sent" if await sender.send(chat, compose(note)) else "failed"
-                    async with session.post(f"{self.payment_url}/notifications/{note['id']}/{outcome}") as reply:
-                        reply.raise_for_status()
-                    sent += outcome == "sent"
+        for channel, sender in self.senders.items():
+            for note in await self.outbox.due(channel):
+                chat = note["channel_user"].partition(":")[2]
+                outcome = "sent" if await sender.send(chat, compose(note)) else "failed"
+                await self.outbox.mark(note["id"], outcome)
+                sent += outcome == "sent"
         return sent
 
     async def run(self, interval_s: float, stop: asyncio.Event) -> None:
@@ -143,7 +131,7 @@ class Notifier:
                 count = await self.run_once()
                 if count:
                     LOG.info("sent %d payment notifications", count)
-            except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError) as error:
+            except (ServiceUnavailable, Refused, KeyError, ValueError) as error:
                 LOG.warning("payment service not reachable: %s", type(error).__name__)
             except Exception as error:  # noqa: BLE001 - the loop outlives one bad round (it runs inside Zalo's adapter)
                 LOG.error("notification round failed: %s", type(error).__name__)

@@ -10,6 +10,7 @@ set, the channel adapters start too, once Rasa answers.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bot.settings import ROOT, VAR_DIR, Settings, get_settings
+from core.settings import ROOT, VAR_DIR, Settings, get_settings
 
 START_TIMEOUT_S = 240  # Rasa loads its model in ~10-50 s on two cores
 
@@ -110,9 +111,10 @@ class Stack:
     log_dir: Path | None = None
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    demo_people: list[dict[str, str]] = field(default_factory=list)
 
-    def _spawn(self, name: str, args: list[str]) -> None:
-        env = {
+    def _environment(self) -> dict[str, str]:
+        return {
             **os.environ,
             **self.extra_env,
             "RASA_TELEMETRY_ENABLED": "false",
@@ -120,6 +122,9 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONPATH": str(ROOT),
         }
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        env = self._environment()
         output: Any = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -130,19 +135,23 @@ class Stack:
         )  # fmt: skip
         self.processes.append((name, process))
 
+    def prepare_database(self) -> list[dict[str, str]]:
+        """Migrate and seed the services' database (as its own process); the demo people seeded."""
+        done = subprocess.run(
+            [sys.executable, "-m", "services.seed", "--database-url", self.settings.database_url, "--json"],
+            cwd=ROOT, env=self._environment(), capture_output=True, text=True, timeout=START_TIMEOUT_S,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"preparing the services' database failed:\n{done.stderr[-2000:]}")
+        return list(json.loads(done.stdout.strip().splitlines()[-1])["demo_people"])
+
     def start(self) -> None:
-        from services.db import ensure_sqlite_folder, make_engine, migrate, session_factory, transaction
-        from services.seed import seed
-
         s = self.settings
-        migrate(s.database_url)
-        with transaction(session_factory(make_engine(s.database_url))) as session:
-            from datetime import date
-
-            seed(session, date.today())
+        self.demo_people = self.prepare_database()
         endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
         self.extra_env.update(adapter_environment(s))
-        ensure_sqlite_folder(s.tracker_store_url)
+        if s.tracker_store_url.startswith("sqlite:///"):
+            Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self._spawn("services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)])
         self._spawn("actions", ["-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)])
         self._spawn(
@@ -200,9 +209,7 @@ class Stack:
         self.processes.clear()
 
 
-def banner(settings: Settings) -> str:
-    from services.seed import demo_people
-
+def banner(settings: Settings, demo_people: list[dict[str, str]]) -> str:
     channels = []
     if settings.telegram_bot_token:
         mode = f"webhook {settings.telegram_webhook_url}" if settings.telegram_webhook_url else "long polling"
@@ -217,7 +224,7 @@ def banner(settings: Settings) -> str:
         f"  Services:  http://{settings.host}:{settings.services_port}/openapi.yaml",
         *channels,
         '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu"',
-        "  Demo people (synthetic): " + ", ".join(f"{name} (CCCD {last4})" for name, last4, _ in demo_people()),
+        "  Demo people (synthetic): " + ", ".join(f"{p['name']} (CCCD {p['cccd']})" for p in demo_people),
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
@@ -243,7 +250,7 @@ def main() -> None:
     try:
         print("starting services, action server and Rasa server (about a minute) ...", flush=True)
         stack.start()
-        print(banner(settings), flush=True)
+        print(banner(settings, stack.demo_people), flush=True)
         while all(process.poll() is None for _, process in stack.processes):
             time.sleep(1)
         failed = [name for name, process in stack.processes if process.poll() is not None]

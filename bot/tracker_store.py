@@ -10,36 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from core.masking import scrub
+
 LOG = logging.getLogger(__name__)
-LONG_NUMBER = re.compile(r"(?<!\d)\+?\d(?:[ .\-]?\d){8,19}(?!\d)")
-
-
-def mask_numbers(text: str) -> str:
-    """'cccd 079301004567' -> 'cccd ********4567'; '0912 345 678' -> '******5678'."""
-
-    def masked(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        return "*" * (len(digits) - 4) + digits[-4:]
-
-    return LONG_NUMBER.sub(masked, text)
-
-
-def scrub(value: Any) -> Any:
-    """The same JSON-like value with every string's long numbers masked."""
-    if isinstance(value, str):
-        return mask_numbers(value)
-    if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    return value  # numbers stay: timestamps and confidences are numbers, typed identifiers are text
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):

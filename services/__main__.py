@@ -11,7 +11,7 @@ import logging
 
 from aiohttp import web
 
-from bot.settings import get_settings
+from core.settings import get_settings
 from services.api.app import create_app
 
 

@@ -19,10 +19,10 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import values
+from core.identity import check_cccd
+from core.phones import normalise_phone
 from services.db import make_engine, migrate, session_factory, transaction
-from services.domain import values
-from services.domain.identity import check_cccd
-from services.domain.phones import normalise_phone
 from services.models import Beneficiary, Payment, ProviderAccount
 
 COLUMNS = {
@@ -237,7 +237,7 @@ def import_folder(folder: Path, database_url: str) -> ImportReport:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.settings import get_settings
+    from core.settings import get_settings
 
     parser = argparse.ArgumentParser(description="Import beneficiaries, payments and bank accounts from CSV")
     parser.add_argument("folder", type=Path)

@@ -7,14 +7,15 @@ Nothing here is a real person. The data is deterministic and dated relative to t
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.rules import load_rules
 from services.db import make_engine, migrate, session_factory, transaction
-from services.domain.rules import load_rules
 from services.models import (
     Beneficiary,
     CommuneSchedule,
@@ -47,7 +48,7 @@ class Person:
     gender: str
     province: str
     group: str
-    benefit: str | None  # the benefit key in services/rules/benefits.yaml, None if none yet
+    benefit: str | None  # the benefit key in core/rules/benefits.yaml, None if none yet
     household: str = "none"
     disability: str = "none"
     pension: bool = False
@@ -429,15 +430,25 @@ def demo_people() -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    from bot.settings import get_settings
+    """`python -m services.seed`: migrate, seed once, and say who the demo people are.
+
+    The runtime starts this as a process (bot/ never imports services/) and reads the last line
+    with `--json`.
+    """
+    from core.settings import get_settings
 
     parser = argparse.ArgumentParser(description="Create the services' database and seed demo data")
     parser.add_argument("--database-url", default=get_settings().database_url)
+    parser.add_argument("--json", action="store_true", help="print the demo people as JSON on the last line")
     args = parser.parse_args()
     migrate(args.database_url)
     with transaction(session_factory(make_engine(args.database_url))) as session:
         added = seed(session, date.today())
-    print(f"database ready; {added} demo people added" if added else "database ready; demo data already there")
+    if args.json:
+        people = [{"name": name, "cccd": masked, "shows": shows} for name, masked, shows in demo_people()]
+        print(json.dumps({"added": added, "demo_people": people}, ensure_ascii=False))
+    else:
+        print(f"database ready; {added} demo people added" if added else "database ready; demo data already there")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common.clients import Person, ServiceUnavailable, VerificationClient
+from clients import Person, ServiceUnavailable, VerificationClient
 
 
 async def verified_person(

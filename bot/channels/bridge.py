@@ -14,7 +14,6 @@ import logging
 import re
 from typing import Any, Awaitable, Callable
 
-import aiohttp
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -22,7 +21,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.guard import REPLIES
 from bot.channels.rest import GuardedRestInput
-from bot.settings import get_settings
+from clients import Refused, ServiceUnavailable, VerificationClient
+from core.settings import get_settings
 
 LOG = logging.getLogger(__name__)
 SENDER = re.compile(r"^(tg|zalo):[\w-]{1,60}$")
@@ -42,17 +42,9 @@ class BridgeInput(GuardedRestInput):
 
     async def phone_proof(self, sender: str, phone: str) -> dict[str, str] | None:
         """Hand the shared number to the verification service; None when it cannot be kept."""
-        settings = get_settings()
-        timeout = aiohttp.ClientTimeout(total=settings.service_timeout_s)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.post(
-                    f"{settings.verification_url}/phone-proofs", json={"channel_user": sender, "phone": phone}
-                ) as reply:
-                    if reply.status != 201:
-                        return None
-                    return await reply.json()
-        except (aiohttp.ClientError, TimeoutError) as error:
+            return await VerificationClient().phone_proof(sender, phone)
+        except (ServiceUnavailable, Refused) as error:
             LOG.warning("phone proof not stored: %s", type(error).__name__)
             return None
 

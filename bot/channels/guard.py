@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from services.domain.text import fold_words
+from core.text import fold_words
 
 REPLIES = {
     "empty": "Dạ, cháu chưa nhận được nội dung. Bác gõ câu hỏi giúp cháu nhé.",

@@ -18,7 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.guard import REPLIES, ButtonMemory, is_restart, normalise, screen
-from bot.settings import get_settings
+from core.settings import get_settings
 
 LOG = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"

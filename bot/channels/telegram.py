@@ -47,8 +47,8 @@ from telegram.ext import (
 )
 
 from bot.channels.adapter import NOT_TEXT_REPLY, BridgeClient, TurnLocks, configure_logging, menu_text
-from bot.settings import Settings, get_settings
-from services.domain.text import fold_words
+from core.settings import Settings, get_settings
+from core.text import fold_words
 
 LOG = logging.getLogger("bot.channels.telegram")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

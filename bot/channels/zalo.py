@@ -44,8 +44,8 @@ from bot.channels.adapter import (
     menu_text,
 )
 from bot.notifier import Notifier, Pace
-from bot.settings import Settings, get_settings
-from services.domain.text import fold_words
+from core.settings import Settings, get_settings
+from core.text import fold_words
 
 LOG = logging.getLogger("bot.channels.zalo")
 WEBHOOK_PATH = "/zalo/webhook"

@@ -4,7 +4,7 @@
 Rasa's EntitySynonymMapper matches synonyms letter for letter, so an alias typed without
 diacritics, or in a new spelling, keeps its raw text as value. This component looks values up
 diacritics-insensitively in the synonyms learned from the training data, in the bank and wallet
-aliases of services/rules/providers.yaml, and reads months with a small grammar.
+aliases of core/rules/providers.yaml, and reads months with a small grammar.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from services.domain.text import fold
-from services.domain.values import providers
+from core.text import fold
+from core.values import providers
 
 MONTH_WORDS = {
     "gieng": 1,

@@ -25,8 +25,8 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from services.domain.phones import OLD_PREFIXES
-from services.domain.text import fold
+from core.phones import OLD_PREFIXES
+from core.text import fold
 
 TEENCODE_FILE = Path(__file__).resolve().parent / "teencode.yml"
 _MONTH = re.compile(r"^t(?:h(?:g)?)?(\d{1,2})$")  # t9, th9, thg9 -> tháng 9

@@ -1,7 +1,7 @@
 """The services' HTTP server: verification, payment and eligibility APIs on one aiohttp app.
 
 Each API is its own sub-application under its own prefix, so a deployment can put them on
-separate hosts; the action server only ever sees their base URLs (bot/settings.py).
+separate hosts; the action server only ever sees their base URLs (core/settings.py).
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from datetime import date
 
 from aiohttp import web
 
-from bot.settings import get_settings
+from core.eligibility import FactError, Facts, evaluate
+from core.rules import UnknownBenefit, load_rules
+from core.settings import get_settings
 from services.api.app import ApiError, read_json
-from services.domain.eligibility import FactError, Facts, evaluate
-from services.domain.rules import UnknownBenefit, load_rules
 
 
 def _day(request: web.Request) -> date:

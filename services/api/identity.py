@@ -20,12 +20,12 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.masking import mask
+from core.phones import normalise_phone
+from core.text import fold_words
 from services.api.app import SESSIONS, ApiError, in_thread, read_json, require_fields
 from services.api.verification import audit
 from services.db import transaction
-from services.domain.masking import mask
-from services.domain.phones import normalise_phone
-from services.domain.text import fold_words
 from services.models import (
     Beneficiary,
     Consent,

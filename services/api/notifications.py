@@ -19,9 +19,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from core.values import PAYMENT_STATUSES
 from services.api.app import SESSIONS, ApiError, in_thread, read_json
 from services.db import transaction
-from services.domain.values import PAYMENT_STATUSES
 from services.models import Beneficiary, Notification, NotificationSubscription, Payment
 
 NOTIFIED_STATUSES = {"paid", "failed"}

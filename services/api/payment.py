@@ -9,9 +9,9 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from core.text import fold_words
 from services.api.app import SESSIONS, ApiError, in_thread
 from services.db import transaction
-from services.domain.text import fold_words
 from services.models import CommuneSchedule, Payment
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

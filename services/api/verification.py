@@ -16,12 +16,12 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import get_settings
+from core.masking import mask
+from core.settings import get_settings
+from core.text import fold_words
+from core.values import WALLETS, providers
 from services.api.app import SESSIONS, ApiError, in_thread, read_json, require_fields
 from services.db import transaction
-from services.domain.masking import mask
-from services.domain.text import fold_words
-from services.domain.values import WALLETS, providers
 from services.models import AuditLog, Beneficiary, LinkRequest, ProviderAccount, VaultItem
 
 REASON_CODES = (

@@ -9,9 +9,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.benefits import ActionBenefitAmount
-from actions.common.clients import EligibilityClient, PaymentClient, ServiceUnavailable
 from actions.payments import ActionPaymentSchedule, ValidateScheduleForm, clean_commune
-from services.domain.formatting import money
+from clients import EligibilityClient, PaymentClient, ServiceUnavailable
+from core.formatting import money
 from tests.conftest import free_port
 
 
@@ -112,7 +112,7 @@ async def test_schedule_form_explains_a_bad_commune() -> None:
 
 
 async def test_submitting_the_same_link_twice_creates_one_request(services) -> None:
-    from actions.common.clients import VerificationClient
+    from clients import VerificationClient
 
     client = VerificationClient()
     token = await client.vault("web:twice", "account", "5100200300001")
@@ -132,8 +132,8 @@ def test_refusal_reasons_are_explained_in_two_lines() -> None:
 
 
 def test_why_not_paid_table() -> None:
-    from actions.common.clients import Schedule
     from actions.payments import explain
+    from clients import Schedule
 
     schedule = Schedule("Long An", "Xã Tân Phú", 5, 10, "Nhà văn hóa ấp 3")
     payment = {

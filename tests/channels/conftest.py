@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from bot.settings import ROOT
+from core.settings import ROOT
 from tests.channels.background import wait_until
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo

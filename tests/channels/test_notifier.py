@@ -12,7 +12,7 @@ import requests
 
 from bot.channels.zalo import ZaloAdapter, ZaloSender
 from bot.notifier import Notifier, TelegramSender, compose, quiet
-from bot.settings import get_settings
+from core.settings import get_settings
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo
 
 TOKEN = "220301654:notifier-test-token"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.runtime import Stack, adapter_environment, adapters, banner
-from bot.settings import get_settings
+from core.settings import get_settings
 
 CHANNEL_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_URL", "ZALO_APP_ID", "ZALO_OA_SECRET", "BRIDGE_TOKEN")
 
@@ -24,7 +24,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def test_without_tokens_nothing_changes(clean_env: pytest.MonkeyPatch) -> None:
     settings = get_settings()
     assert adapters(settings) == {} and adapter_environment(settings) == {}
-    assert "Telegram" not in banner(settings) and "Zalo" not in banner(settings)
+    assert "Telegram" not in banner(settings, []) and "Zalo" not in banner(settings, [])
 
 
 def test_tokens_start_their_adapters_with_a_generated_bridge_secret(clean_env: pytest.MonkeyPatch) -> None:
@@ -41,7 +41,7 @@ def test_tokens_start_their_adapters_with_a_generated_bridge_secret(clean_env: p
     }
     first, second = adapter_environment(settings)["BRIDGE_TOKEN"], adapter_environment(settings)["BRIDGE_TOKEN"]
     assert len(first) >= 40 and first != second
-    assert "Telegram:  long polling" in banner(settings) and "/zalo/webhook" in banner(settings)
+    assert "Telegram:  long polling" in banner(settings, []) and "/zalo/webhook" in banner(settings, [])
     clean_env.setenv("BRIDGE_TOKEN", "configured")
     assert adapter_environment(get_settings()) == {}, "a configured secret is kept"
 

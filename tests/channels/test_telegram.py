@@ -20,7 +20,7 @@ from telegram.error import RetryAfter
 
 from bot.channels.adapter import NOT_TEXT_REPLY
 from bot.channels.telegram import REPLIES, CallbackKeys, Pacer, TelegramAdapter, asks_for_contact
-from bot.settings import get_settings
+from core.settings import get_settings
 from services.seed import PEOPLE, phone_of
 from tests.channels.background import wait_until
 from tests.channels.conftest import (

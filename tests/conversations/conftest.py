@@ -14,7 +14,7 @@ import pytest
 
 from bot.model_cache import ensure_model
 from bot.runtime import Stack
-from bot.settings import get_settings
+from core.settings import get_settings
 from services.seed import PEOPLE, cccd_of
 from tests.conftest import _postgres_database, free_port
 

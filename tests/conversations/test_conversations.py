@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, text
 
-from services.domain.formatting import money
+from core.formatting import money
 
 pytestmark = pytest.mark.stack
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.domain.formatting import money
+from core.formatting import money
 
 pytestmark = pytest.mark.stack
 

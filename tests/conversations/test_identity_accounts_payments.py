@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from services.domain.periods import period_for, period_label
+from core.periods import period_for, period_label
 from services.seed import PEOPLE, account_of, cccd_of, phone_of, spare_account_of
 from tests.conversations.conftest import approve_in_vneid, identity_answers
 

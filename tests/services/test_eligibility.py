@@ -12,8 +12,8 @@ import pytest
 import requests
 import yaml
 
-from services.domain.eligibility import UNKNOWN, Evaluation, FactError, Facts, evaluate
-from services.domain.rules import RULES_DIR, UnknownBenefit, load_rules
+from core.eligibility import UNKNOWN, Evaluation, FactError, Facts, evaluate
+from core.rules import RULES_DIR, UnknownBenefit, load_rules
 
 BEFORE = date(2024, 6, 30)  # last day of the 360.000 đ standard
 AFTER = date(2024, 7, 1)  # first day of the 500.000 đ standard (NĐ 76/2024); no hưu trí xã hội yet

@@ -4,9 +4,9 @@ from datetime import date
 
 from sqlalchemy import select
 
+from core.identity import check_cccd
+from core.values import GROUP_CODES, PAYMENT_STATUSES
 from services.db import make_engine, session_factory, transaction
-from services.domain.identity import check_cccd
-from services.domain.values import GROUP_CODES, PAYMENT_STATUSES
 from services.models import Beneficiary, LinkRequest, Payment
 from services.seed import seed
 

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services.domain.periods import period_for, period_label
+from core.periods import period_for, period_label
 
 TODAY = date(2026, 1, 15)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -27,20 +26,18 @@ class Phone:
 def normalise_phone(text: str) -> Phone | None:
     """A valid Vietnamese mobile number in any usual spelling, or None.
 
-    Accepts spaces, dots and dashes, +84/84 and the old 11-digit 01xx prefixes.
+    phonenumbers reads spaces, dots, dashes, brackets, +84 and 84 itself; only the old 11-digit
+    01xx prefixes (retired in 2018) are mapped first, since the library no longer knows them.
     """
-    digits = re.sub(r"[\s.\-()]", "", text or "")
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) in (11, 12):
-        digits = "0" + digits[2:]
-    if len(digits) == 11 and digits[:4] in OLD_PREFIXES:
-        digits = OLD_PREFIXES[digits[:4]] + digits[4:]
-    if not re.fullmatch(r"0\d{9}", digits):
+    try:
+        number = phonenumbers.parse(text or "", "VN")
+    except phonenumbers.NumberParseException:
         return None
-    number = phonenumbers.parse(digits, "VN")
-    if not phonenumbers.is_valid_number(number):
+    national = str(number.national_number)
+    if len(national) == 10 and f"0{national[:3]}" in OLD_PREFIXES:
+        number = phonenumbers.parse(OLD_PREFIXES[f"0{national[:3]}"] + national[3:], "VN")
+    if number.country_code != 84 or not phonenumbers.is_valid_number(number):
         return None
     if phonenumbers.number_type(number) not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return None
-    return Phone(national=digits, carrier=carrier.name_for_number(number, "en"))
+    return Phone(national=f"0{number.national_number}", carrier=carrier.name_for_number(number, "en"))

@@ -1,6 +1,6 @@
 """Identifiers are masked before conversation events are written."""
 
-from bot.tracker_store import mask_numbers, scrub
+from core.masking import mask_numbers, scrub
 
 
 def test_long_numbers_keep_only_the_last_four_digits() -> None:

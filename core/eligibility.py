@@ -1,6 +1,6 @@
 """Who may receive what, and how much: the eligibility rules of DOMAIN.md as pure functions.
 
-`evaluate(facts, on)` reads `services/rules/eligibility.yaml` (who qualifies) and `benefits.yaml`
+`evaluate(facts, on)` reads `core/rules/eligibility.yaml` (who qualifies) and `benefits.yaml`
 (what it pays) and answers with the benefits a person may receive on a date, the total after the
 overlap rules, and the single question the answer still depends on. Conditions are evaluated in
 three-valued logic: a fact not asked yet, or answered "không biết" (`UNKNOWN`), leaves a condition
@@ -16,8 +16,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
-from services.domain.formatting import money
-from services.domain.rules import BenefitAmount, Rules, UnknownBenefit, load_rules, load_yaml
+from core.formatting import money
+from core.rules import BenefitAmount, Rules, UnknownBenefit, load_rules, load_yaml
 
 UNKNOWN: Literal["unknown"] = "unknown"
 """The answer "không biết": the fact was asked and the person does not know."""

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.domain.rules import UnknownBenefit, load_rules
+from core.rules import UnknownBenefit, load_rules
 
 BEFORE = date(2024, 6, 30)  # last day of the 360.000 đ standard
 AFTER = date(2024, 7, 1)  # first day of the 500.000 đ standard (NĐ 76/2024)

@@ -76,6 +76,8 @@ class Settings:
         )
     )
     service_timeout_s: float = field(default_factory=lambda: _float("SERVICE_TIMEOUT_S", 5.0))
+    # This process's credential for the services API (one per calling component, set by the runtime).
+    service_token: str = field(default_factory=lambda: os.environ.get("SERVICE_TOKEN", ""))
     # A province may pay more than the national standard (k3 Điều 4 NĐ 20/2021, NĐ 76/2024).
     local_standard_vnd: int = field(default_factory=lambda: _int("LOCAL_STANDARD_VND", 0))
     # Seconds before a link request is decided, as a bank's answer would take (0 in tests).

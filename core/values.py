@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from services.domain.rules import load_yaml
+from core.rules import load_yaml
 
 GENDERS = {"M", "F"}
 HOUSEHOLD_TYPES = {"poor", "near_poor", "none"}
@@ -28,6 +28,6 @@ WALLETS = {"VIETTEL_MONEY", "VNPT_MONEY", "MOBIFONE_MONEY"}
 
 @lru_cache(maxsize=1)
 def providers() -> dict[str, dict]:
-    """Bank codes and wallets with their names and aliases (services/rules/providers.yaml)."""
+    """Bank codes and wallets with their names and aliases (core/rules/providers.yaml)."""
     data = load_yaml("providers.yaml")
     return {**data["banks"], **data["wallets"]}

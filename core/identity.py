@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from services.domain.rules import load_yaml
-from services.domain.text import fold_words
+from core.rules import load_yaml
+from core.text import fold_words
 
 CCCD_PATTERN = re.compile(r"^\d{12}$")
 

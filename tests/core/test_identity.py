@@ -2,10 +2,10 @@
 
 import pytest
 
-from services.domain.identity import check_cccd
-from services.domain.masking import mask
-from services.domain.phones import normalise_phone
-from services.domain.text import fold_words
+from core.identity import check_cccd
+from core.masking import mask
+from core.phones import normalise_phone
+from core.text import fold_words
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The legal rules as plain data: standards by period and monthly benefit amounts.
 
-Pure functions over the YAML files in `services/rules/`; no database, HTTP or Rasa here.
+Pure functions over the YAML files in `core/rules/`; no database, HTTP or Rasa here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = Path(__file__).resolve().parent / "rules"
 
 
 class UnknownBenefit(LookupError):

@@ -1,0 +1,74 @@
+"""Client of the eligibility service: benefit amounts by group, and the pre-check interview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from clients.http import ServiceClient
+from core.rules import BenefitAmount
+from core.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Question:
+    """The one fact the pre-check still depends on, with its offered answers as (value, label)."""
+
+    fact: str
+    type: str
+    text: str
+    options: tuple[tuple[Any, str], ...]
+
+
+@dataclass(frozen=True)
+class PreCheck:
+    """The eligibility service's answer for the facts gathered so far (see core/eligibility.py)."""
+
+    benefits: tuple[dict[str, Any], ...]
+    monthly_total_vnd: int
+    explanation: tuple[str, ...]
+    care_support: tuple[dict[str, Any], ...]
+    next_question: Question | None
+    undecided: tuple[str, ...]
+    where_to_apply: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.next_question is None
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> PreCheck:
+        raw = body.get("next_question")
+        question = None
+        if raw:
+            options = tuple((option["value"], option["label"]) for option in raw.get("options", []))
+            question = Question(raw["fact"], raw["type"], raw["text"], options)
+        return cls(
+            benefits=tuple(body.get("benefits", [])),
+            monthly_total_vnd=int(body.get("monthly_total_vnd", 0)),
+            explanation=tuple(body.get("explanation", [])),
+            care_support=tuple(body.get("care_support", [])),
+            next_question=question,
+            undecided=tuple(item["text"] for item in body.get("undecided", [])),
+            where_to_apply=tuple(body.get("where_to_apply", [])),
+            notes=tuple(body.get("notes", [])),
+        )
+
+
+class EligibilityClient(ServiceClient):
+    def __init__(self, base_url: str | None = None, timeout_s: float | None = None, token: str | None = None) -> None:
+        super().__init__(base_url or get_settings().eligibility_url, timeout_s, token)
+
+    async def benefits(self, topic: str, on: date, disability_level: str | None = None) -> list[BenefitAmount]:
+        params = {"topic": topic, "on": on.isoformat()}
+        if disability_level:
+            params["disability_level"] = disability_level
+        body = await self._request("GET", "/benefits", params=params)
+        return [BenefitAmount(**row) for row in body["benefits"]]  # the service's own shape (core/rules.py)
+
+    async def evaluate(self, facts: dict[str, Any], on: date) -> PreCheck:
+        """Pre-check a person from the facts told so far; the service keeps nothing about them."""
+        body = await self._request("POST", "/evaluate", json={"facts": facts, "on": on.isoformat()})
+        return PreCheck.from_dict(body)

@@ -1,0 +1,100 @@
+"""Client of the verification service: consent, vault, identity checks, sessions, account links."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from clients.http import NotFound, ServiceClient
+from core.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Person:
+    """The verified person behind a conversation (from the verification service's session)."""
+
+    beneficiary_id: int
+    full_name: str
+    commune: str
+    province: str
+    group_code: str
+    cccd_last4: str
+
+
+def _user(channel_user: str) -> str:
+    return quote(channel_user, safe="")
+
+
+class VerificationClient(ServiceClient):
+    """Identity checks, sessions, vault and account links. Every call names the channel user."""
+
+    def __init__(self, base_url: str | None = None, timeout_s: float | None = None, token: str | None = None) -> None:
+        super().__init__(base_url or get_settings().verification_url, timeout_s, token)
+
+    async def person(self, channel_user: str) -> Person | None:
+        """The verified person of this conversation, or None when not verified or expired."""
+        try:
+            body = await self._request("GET", f"/sessions/{_user(channel_user)}")
+        except NotFound:
+            return None
+        return Person(**{name: body[name] for name in Person.__dataclass_fields__})
+
+    async def end_session(self, channel_user: str) -> None:
+        await self._request("DELETE", f"/sessions/{_user(channel_user)}")
+
+    async def has_consent(self, channel_user: str) -> bool:
+        body = await self._request("GET", "/consents", params={"channel_user": channel_user, "purpose": "identity"})
+        return bool(body["given"])
+
+    async def record_consent(self, channel_user: str) -> None:
+        await self._request("POST", "/consents", json={"channel_user": channel_user, "purpose": "identity"})
+
+    async def vault(self, channel_user: str, kind: str, value: str) -> str:
+        """Keep a full number; returns the token the conversation may carry instead."""
+        body = await self._request("POST", "/vault", json={"channel_user": channel_user, "kind": kind, "value": value})
+        return str(body["token"])
+
+    async def match(self, channel_user: str, cccd_token: str, full_name: str, date_of_birth: str) -> dict[str, Any]:
+        body = {"channel_user": channel_user, "cccd_token": cccd_token, "full_name": full_name,
+                "date_of_birth": date_of_birth}  # fmt: skip
+        return await self._request("POST", "/identity/match", json=body)
+
+    async def phone_proof(self, channel_user: str, phone: str) -> dict[str, Any]:
+        """A phone number a channel proved belongs to this user (a shared Telegram contact)."""
+        return await self._request("POST", "/phone-proofs", json={"channel_user": channel_user, "phone": phone})
+
+    async def phone_check(self, channel_user: str, proof_id: str) -> dict[str, Any]:
+        return await self._request(
+            "POST", "/identity/phone-check", json={"channel_user": channel_user, "proof_id": proof_id}
+        )
+
+    async def create_approval(self, channel_user: str) -> dict[str, Any]:
+        return await self._request("POST", "/identity/approvals", json={"channel_user": channel_user})
+
+    async def approval(self, channel_user: str, approval_id: str) -> dict[str, Any]:
+        return await self._request(
+            "GET", f"/identity/approvals/{quote(approval_id, safe='')}", params={"channel_user": channel_user}
+        )
+
+    async def request_link(
+        self, channel_user: str, beneficiary_id: int, provider: str, account_token: str
+    ) -> dict[str, Any]:
+        """Submit a link; the key makes a repeated submission of the same account return the same request."""
+        key = hashlib.sha256(f"{channel_user}|{beneficiary_id}|{provider}|{account_token}".encode()).hexdigest()[:40]
+        body = {
+            "beneficiary_id": beneficiary_id,
+            "provider": provider,
+            "account_token": account_token,
+            "channel_user": channel_user,
+            "idempotency_key": key,
+        }
+        return await self._request("POST", "/link-requests", json=body)
+
+    async def link(self, link_id: int) -> dict[str, Any]:
+        return await self._request("GET", f"/link-requests/{int(link_id)}")
+
+    async def links(self, beneficiary_id: int) -> list[dict[str, Any]]:
+        body = await self._request("GET", f"/beneficiaries/{int(beneficiary_id)}/link-requests")
+        return list(body["link_requests"])

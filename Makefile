@@ -24,7 +24,7 @@ lint: setup
 	@$(VENV)/bin/ruff check .
 
 validate: setup
-	@$(PY) -m rasa data validate --fail-on-warnings --quiet
+	@$(PY) -m rasa data validate --domain domain --fail-on-warnings --quiet
 
 test: lint validate model  ## ruff, rasa data validate, pytest (SQLite, PostgreSQL, REST conversations)
 	@$(PY) -m pytest

@@ -35,7 +35,7 @@ def train(name: str, config: Path, out_dir: Path) -> tuple[Path, float]:
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config), "--nlu", "data",
-         "--domain", "domain.yml", "--out", str(out_dir), "--fixed-model-name", name],
+         "--domain", "domain", "--out", str(out_dir), "--fixed-model-name", name],
         cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return out_dir / f"{name}.tar.gz", time.perf_counter() - started

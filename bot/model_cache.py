@@ -14,14 +14,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.settings import ROOT
+from core.settings import ROOT
 
 MODELS_DIR = ROOT / "models"
 KEEP = 3  # older models are deleted, newest first kept
 
 
 def model_inputs(root: Path = ROOT) -> list[Path]:
-    files = [root / "config.yml", root / "domain.yml", root / "constraints.txt"]
+    files = [root / "config.yml", root / "constraints.txt"]
+    files += sorted((root / "domain").rglob("*.yml"))
     files += sorted((root / "data").rglob("*.yml"))
     files += sorted((root / "bot" / "nlu").rglob("*.py")) + sorted((root / "bot" / "nlu").rglob("*.yml"))
     return [path for path in files if path.is_file()]
@@ -52,7 +53,7 @@ def ensure_model(quiet: bool = False) -> Path:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     subprocess.run(
         [sys.executable, "-m", "rasa", "train", "--fixed-model-name", path.name.removesuffix(".tar.gz"),
-         "--out", str(MODELS_DIR), "--config", "config.yml", "--domain", "domain.yml", "--data", "data"],
+         "--out", str(MODELS_DIR), "--config", "config.yml", "--domain", "domain", "--data", "data"],
         cwd=ROOT, env=env, check=True,
     )  # fmt: skip
     for old in sorted(MODELS_DIR.glob("model-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]:

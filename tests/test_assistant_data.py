@@ -8,7 +8,21 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def _domain() -> dict:
+    """The domain/ folder merged as Rasa merges it: every section's entries from every file."""
+    merged: dict = {}
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+    return merged
+
+
+DOMAIN = _domain()
 ACTION_SOURCES = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "actions").rglob("*.py"))
 RULE_SOURCES = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "data").rglob("*.yml"))
 

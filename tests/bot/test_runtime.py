@@ -7,7 +7,7 @@ import yaml
 
 from bot.model_cache import inputs_hash
 from bot.runtime import lock_store_config, tracker_store_config, write_endpoints
-from bot.settings import get_settings
+from core.settings import get_settings
 
 
 def test_tracker_store_from_urls() -> None:
@@ -43,14 +43,18 @@ def test_endpoints_file(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_model_key_changes_with_training_data(tmp_path: Path) -> None:
-    for name in ("config.yml", "domain.yml"):
-        (tmp_path / name).write_text("x: 1\n")
+    (tmp_path / "config.yml").write_text("x: 1\n")
+    (tmp_path / "domain").mkdir()
+    (tmp_path / "domain" / "basics.yml").write_text("x: 1\n")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "nlu.yml").write_text("nlu: []\n")
     before = inputs_hash(tmp_path)
     assert inputs_hash(tmp_path) == before
     (tmp_path / "data" / "nlu.yml").write_text("nlu: [1]\n")
     assert inputs_hash(tmp_path) != before
+    changed = inputs_hash(tmp_path)
+    (tmp_path / "domain" / "basics.yml").write_text("x: 2\n")
+    assert inputs_hash(tmp_path) != changed
 
 
 def test_quiet_hours_setting(monkeypatch) -> None:

@@ -17,11 +17,12 @@ model: setup  ## train the model if config, domain or data changed
 run: setup  ## start services, action server, Rasa and the web chat on SQLite
 	@$(PY) -m bot.runtime
 
-lookups: setup  ## regenerate data/nlu/lookups.yml from services/rules/providers.yaml
+lookups: setup  ## regenerate data/nlu/lookups.yml from core/rules/providers.yaml
 	@$(PY) -m bot.nlu.lookups
 
 lint: setup
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 validate: setup
 	@$(PY) -m rasa data validate --domain domain --fail-on-warnings --quiet

@@ -282,7 +282,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def measure(var_dir: Path | None = None) -> dict[str, Any]:
+def measure(conversations: list[Conversation] | None = None, report: Path = REPORT_PATH) -> dict[str, Any]:
     """Start the whole assistant on throw-away databases, play the set, write the report, and
     return the pass rates (for `make bench`)."""
     import tempfile
@@ -291,9 +291,9 @@ def measure(var_dir: Path | None = None) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
-        with running_stack(var_dir or Path(scratch)) as chat:
-            results = run_all(Adapter(chat))
-        summary = write_report(results)
+        with running_stack(Path(scratch)) as chat:
+            results = run_all(Adapter(chat), conversations)
+        summary = write_report(results, report)
     keys = ("overall", "target", "by_part", "by_category", "by_who", "failure_kinds_set")
     return {**{key: summary[key] for key in keys}, "seconds": round(time.perf_counter() - started, 1)}
 

@@ -42,7 +42,7 @@ def render(report: dict[str, Any], failing: bool = True) -> str:
             lines.append(f"- [{result['part']}] {result['id']} ({result['category']}), turn {first['turn']}: "
                          f"{first['check']}: {first['reason'][:160]}")  # fmt: skip
             if result["part"] == "set":
-                lines.append(f"    person: {first['user'][:120]!r}")
+                lines.append(f"    person: {first.get('user', '')[:120]!r}")
                 bot = " | ".join(first["reply"].get("bubbles", []))
                 lines.append(f"    bot:    {bot[:300]!r}")
     return "\n".join(lines)

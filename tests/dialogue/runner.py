@@ -4,7 +4,7 @@ Each conversation is played turn by turn through the adapter; every reply is che
 turn expects and by the checks every reply must pass (no internal names, at most 4 buttons, never
 asking for an OTP, no full number shown back). A conversation passes when no check fails. The
 report (var/dialogue-report.json) keeps, per conversation, the first failed check with the bot's
-actual reply, and the whole transcript.
+actual reply, and the whole transcript — for the held-out part only which check failed.
 """
 
 from __future__ import annotations
@@ -298,10 +298,20 @@ def measure(conversations: list[Conversation] | None = None, report: Path = REPO
     return {**{key: summary[key] for key in keys}, "seconds": round(time.perf_counter() - started, 1)}
 
 
+def redacted(result: dict[str, Any]) -> dict[str, Any]:
+    """A held-out result without what was said: implementers read the report, and must not learn
+    the held-out sentences from it (only which check failed)."""
+    if result["part"] != "heldout":
+        return result
+    strip = ("user", "reply")
+    failures = [{k: v for k, v in f.items() if k not in strip} for f in result["failures"]]
+    return {**result, "transcript": [], "failures": failures, "first_failure": failures[0] if failures else None}
+
+
 def write_report(results: list[dict[str, Any]], path: Path = REPORT_PATH) -> dict[str, Any]:
     summary = summarise(results)
     path.parent.mkdir(parents=True, exist_ok=True)
     generated = vietnam_now().isoformat(timespec="seconds")
-    report = {"generated_at": generated, "summary": summary, "conversations": results}
+    report = {"generated_at": generated, "summary": summary, "conversations": [redacted(r) for r in results]}
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return summary

@@ -3,6 +3,8 @@ it is meant to accept and fail for the ones it is meant to catch."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.formatting import money
@@ -135,3 +137,30 @@ def test_typed_numbers_and_failure_kinds() -> None:
     assert typed_numbers("số 080 041 100 001 và 0912.345.678, mã 1234") == ["080041100001", "0912345678"]
     assert kind_of("not_asked_again", None, "asks again about ['bank', 'cccd']") == "not_asked_again: bank, cccd"
     assert kind_of("by_now", {"amount": 1}, "x") == "by_now: amount"
+
+
+def result(part: str, passed: bool, category: str = "recovery") -> dict:
+    failure = {"turn": 1, "check": "says_any", "kind": "says_any: x", "reason": "none", "user": "câu của người dùng",
+               "reply": {"bubbles": ["Dạ"], "buttons": []}}  # fmt: skip
+    return {
+        "id": f"{part}-{category}-{passed}", "part": part, "category": category, "who": "elderly",
+        "passed": passed, "failures": [] if passed else [failure], "first_failure": None if passed else failure,
+        "transcript": [{"turn": 1, "user": "câu của người dùng", "bubbles": ["Dạ"], "buttons": []}],
+    }  # fmt: skip
+
+
+def test_report_rates_and_no_held_out_sentence(tmp_path) -> None:
+    from tests.dialogue.report import render
+    from tests.dialogue.runner import write_report
+
+    results = [result("set", True), result("set", False, "menu"), result("heldout", False), result("heldout", True)]
+    summary = write_report(results, tmp_path / "report.json")
+    assert summary["overall"] == {"passed": 2, "total": 4, "rate": 0.5}
+    assert summary["by_part"]["heldout"]["rate"] == 0.5 and summary["by_category"]["menu"]["rate"] == 0.0
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    held_out = json.dumps([c for c in report["conversations"] if c["part"] == "heldout"], ensure_ascii=False)
+    assert "câu của người dùng" not in held_out and '"check": "says_any"' in held_out
+    the_set = json.dumps([c for c in report["conversations"] if c["part"] == "set"], ensure_ascii=False)
+    assert "câu của người dùng" in the_set
+    printed = render(report)
+    assert "50.0 %" in printed and "heldout-recovery-False" in printed and "câu của người dùng" in printed

@@ -1,7 +1,9 @@
-"""`make bench`: NLU accuracy and speed of our pipeline and of Rasa's stock one, side by side.
+"""`make bench`: NLU accuracy and speed of our pipeline and of Rasa's stock one, side by side,
+and the pass rate of the conversation set.
 
-Both are trained from scratch on the same data (training time measured), then parse the held-out
-set and its no-diacritics copy in this process. Writes bench/results.json, bench/summary.md and a
+Both NLU pipelines are trained from scratch on the same data (training time measured), then parse
+the held-out set and its no-diacritics copy in this process. The conversation set (tests/dialogue)
+is then played on the whole assistant. Writes bench/results.json, bench/summary.md and a
 confusion-matrix image for each configuration.
 """
 
@@ -100,6 +102,44 @@ def summarise(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def dialogue() -> dict[str, Any]:
+    """The conversation set's pass rates (tests/dialogue), played on a stack of its own."""
+    from tests.dialogue.runner import measure
+
+    try:
+        return measure()
+    except Exception as error:  # noqa: BLE001 - the NLU figures are still worth writing
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+def summarise_dialogue(section: dict[str, Any]) -> str:
+    """The conversation set as its own section of summary.md."""
+    lines = ["## Conversation set (tests/dialogue, `make dialogue`)", ""]
+    if "error" in section:
+        return "\n".join([*lines, f"Not measured: {section['error']}", ""])
+
+    def cell(rate: dict[str, Any]) -> str:
+        return f"{rate['rate'] * 100:.1f} % ({rate['passed']}/{rate['total']})"
+
+    lines += [
+        f"Pass rate {cell(section['overall'])}, target {section['target'] * 100:.0f} %; "
+        f"played in {section['seconds']} s.",
+        "",
+        "| part | pass rate |",
+        "|---|---|",
+        *[f"| {part} | {cell(rate)} |" for part, rate in section["by_part"].items()],
+        "",
+        "| category | pass rate |",
+        "|---|---|",
+        *[f"| {name} | {cell(rate)} |" for name, rate in section["by_category"].items()],
+        "",
+        "Most common failures (set part): "
+        + "; ".join(f"{kind} ({count})" for kind, count in section["failure_kinds_set"][:8]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     examples = load_examples()
     copies = {"held_out": examples, "no_diacritics": without_diacritics(examples)}
@@ -132,9 +172,12 @@ def main() -> None:
         "training <= 180 s": ours["train_seconds"] <= 180,
         "at least as accurate as stock": held_out["intent_macro_f1"] >= stock["intent_macro_f1"],
     }
+    print("bench: playing the conversation set ...", flush=True)
+    results["dialogue"] = dialogue()
+    summary = summarise(results) + "\n" + summarise_dialogue(results["dialogue"])
     (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    (OUT / "summary.md").write_text(summarise(results), encoding="utf-8")
-    print(summarise(results))
+    (OUT / "summary.md").write_text(summary, encoding="utf-8")
+    print(summary)
 
 
 if __name__ == "__main__":

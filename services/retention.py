@@ -50,26 +50,31 @@ def purge(factory: sessionmaker, now: datetime | None = None) -> dict[str, int]:
 
 
 async def purge_periodically(app: web.Application, factory: sessionmaker) -> AsyncIterator[None]:
-    """An aiohttp cleanup context: purge at start, then every PURGE_INTERVAL_S, until the app stops."""
+    """An aiohttp cleanup context: purge at start, then every PURGE_INTERVAL_S, until the app stops.
+
+    Stopping waits for a purge under way (it runs in a thread that cannot be cancelled), so no
+    database connection outlives the app.
+    """
+    stop = asyncio.Event()
 
     async def loop() -> None:
         interval = get_settings().purge_interval_s
-        while True:
+        while not stop.is_set():
             try:
                 counts = await asyncio.to_thread(purge, factory)
                 if any(counts.values()):
                     LOG.info("retention purge: %s", ", ".join(f"{table} {count}" for table, count in counts.items()))
             except Exception:  # noqa: BLE001 - a failed purge is tried again next round
                 LOG.exception("retention purge failed")
-            await asyncio.sleep(interval)
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
 
     task = asyncio.create_task(loop())
     yield
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    stop.set()
+    await task
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select
 
 from core.settings import Settings, get_settings
+from services.db import make_engine, session_factory, transaction
+from services.models import LinkRequest, PhoneProof, VaultItem
 
 
 class VaultKeyMissing(RuntimeError):
@@ -103,11 +106,6 @@ def current_vault() -> Vault:
 
 def rotate(database_url: str) -> dict[str, int]:
     """Re-encrypt every stored value with the first key; returns how many values each table had."""
-    from sqlalchemy import select
-
-    from services.db import make_engine, session_factory, transaction
-    from services.models import LinkRequest, PhoneProof, VaultItem
-
     vault = current_vault()
     columns = ((VaultItem, "value"), (PhoneProof, "phone"), (LinkRequest, "account_number"))
     counts: dict[str, int] = {}

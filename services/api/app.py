@@ -181,8 +181,9 @@ def create_app(database_url: str, settings: Settings | None = None) -> web.Appli
         root.add_subapp(prefix, sub)
     root.cleanup_ctx.append(functools.partial(purge_periodically, factory=sessions))
 
-    async def close_provider(_app: web.Application) -> None:
+    async def close(_app: web.Application) -> None:
         await provider.close()
+        sessions.kw["bind"].dispose()  # no pooled connection outlives the app
 
-    root.on_cleanup.append(close_provider)
+    root.on_cleanup.append(close)
     return root

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import AsyncIterator
 
@@ -52,29 +53,32 @@ def purge(factory: sessionmaker, now: datetime | None = None) -> dict[str, int]:
 async def purge_periodically(app: web.Application, factory: sessionmaker) -> AsyncIterator[None]:
     """An aiohttp cleanup context: purge at start, then every PURGE_INTERVAL_S, until the app stops.
 
-    Stopping waits for a purge under way (it runs in a thread that cannot be cancelled), so no
-    database connection outlives the app.
+    Stopping waits for a purge under way (it runs in a thread, which a cancel cannot stop), so no
+    database connection outlives the app. The loop creates no task of its own between rounds:
+    aiohttp's shutdown waits for tasks started after start-up.
     """
-    stop = asyncio.Event()
+    running: list[asyncio.Future] = []
 
     async def loop() -> None:
         interval = get_settings().purge_interval_s
-        while not stop.is_set():
+        while True:
+            running[:] = [asyncio.get_running_loop().run_in_executor(None, purge, factory)]
             try:
-                counts = await asyncio.to_thread(purge, factory)
+                counts = await asyncio.shield(running[0])
                 if any(counts.values()):
                     LOG.info("retention purge: %s", ", ".join(f"{table} {count}" for table, count in counts.items()))
             except Exception:  # noqa: BLE001 - a failed purge is tried again next round
                 LOG.exception("retention purge failed")
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+            await asyncio.sleep(interval)
 
     task = asyncio.create_task(loop())
     yield
-    stop.set()
-    await task
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    if running and not running[0].done():
+        with suppress(Exception):
+            await running[0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -177,7 +177,7 @@ class ActionSubmitLink(Action):
             while link["status"] == "pending" and waited < DECISION_WAIT_S:
                 await asyncio.sleep(0.5)
                 waited += 0.5
-                link = await client.link(link["id"])
+                link = await client.link(link["id"], channel_user=tracker.sender_id)
         except Refused:
             dispatcher.utter_message(response="utter_link_expired_form")
             return reset_link(tracker)
@@ -207,7 +207,7 @@ class ActionLinkStatus(Action):
         if person is None:
             return events
         try:
-            links = await VerificationClient().links(person.beneficiary_id)
+            links = await VerificationClient().links(person.beneficiary_id, channel_user=tracker.sender_id)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []

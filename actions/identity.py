@@ -15,7 +15,6 @@ from rasa_sdk.types import DomainDict
 from clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
 from core.formatting import clock_time
 from core.identity import check_cccd, parse_birth_date
-from core.settings import get_settings
 
 IDENTITY_SLOTS = ("consent", "cccd_token", "cccd_year", "full_name", "date_of_birth")
 CCCD_PROBLEMS = {
@@ -168,8 +167,8 @@ class ActionVerifyIdentity(Action):
         if not result["matched"]:
             dispatcher.utter_message(response="utter_identity_mismatch", attempts_left=result.get("attempts_left", 0))
             return reset_identity(tracker)
-        if user.startswith("tg:") and result.get("has_phone"):
-            dispatcher.utter_message(response="utter_share_phone", last4=result.get("phone_last4", ""))
+        if "telegram_contact" in result.get("second_factor", []):
+            dispatcher.utter_message(response="utter_share_phone")
             return reset_identity(tracker)
         try:
             approval = await client.create_approval(user)
@@ -179,8 +178,12 @@ class ActionVerifyIdentity(Action):
         except (ServiceUnavailable, Refused):
             dispatcher.utter_message(response="utter_service_busy")
             return []
-        page = f"{get_settings().verification_url}/vneid/approvals/{approval['approval_id']}/"
-        dispatcher.utter_message(response="utter_approve_in_vneid", code=approval["code"], page=page)
+        if approval.get("approval_url"):  # demo mode: the VNeID stand-in's page stands for the phone
+            dispatcher.utter_message(
+                response="utter_approve_in_vneid", code=approval["code"], page=approval["approval_url"]
+            )
+        else:  # the request went to the VNeID app of the person registered with this CCCD
+            dispatcher.utter_message(response="utter_approve_in_vneid_app", code=approval["code"])
         return [*reset_identity(tracker), SlotSet("approval_id", approval["approval_id"])]
 
 

@@ -129,10 +129,13 @@ def payment_line(payment: dict[str, Any], account: str) -> str:
     )
 
 
-async def payments_and_links(person: Any, period: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The person's payments of one period and their link history (newest first), from the services."""
-    payments = await PaymentClient().payments(person.beneficiary_id, period)
-    links = await VerificationClient().links(person.beneficiary_id)
+async def payments_and_links(
+    person: Any, period: str, channel_user: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The person's payments of one period and their link history (newest first), read through the
+    channel user's verified session."""
+    payments = await PaymentClient().payments(person.beneficiary_id, period, channel_user=channel_user)
+    links = await VerificationClient().links(person.beneficiary_id, channel_user=channel_user)
     return payments, links
 
 
@@ -150,7 +153,7 @@ class ActionCheckPayment(Action):
             return events
         period = period_for(tracker.get_slot("month"), date.today())
         try:
-            payments, links = await payments_and_links(person, period)
+            payments, links = await payments_and_links(person, period, tracker.sender_id)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []
@@ -180,7 +183,7 @@ class ActionExplainMissingPayment(Action):
             return events
         period = period_for(tracker.get_slot("month"), date.today())
         try:
-            payments, links = await payments_and_links(person, period)
+            payments, links = await payments_and_links(person, period, tracker.sender_id)
             schedules = await PaymentClient().schedules(person.commune, person.province)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from core.settings import ROOT, VAR_DIR, Settings, get_settings
+from core.settings import COMPONENTS, ROOT, VAR_DIR, Settings, get_settings
 
 START_TIMEOUT_S = 240  # Rasa loads its model in ~10-50 s on two cores
 
@@ -88,6 +88,33 @@ def adapter_environment(settings: Settings) -> dict[str, str]:
     return {}
 
 
+# Which credential for the services API each process holds (services/api/openapi.yaml x-callers);
+# the services hold them all, every other process only its own.
+PROCESS_COMPONENT = {"actions": "actions", "rasa": "channels", "telegram": "channels", "zalo": "channels",
+                     "notifier": "channels", "vneid": "vneid"}  # fmt: skip
+
+
+def service_credentials(settings: Settings) -> dict[str, str]:
+    """One credential per calling component: the configured SERVICE_TOKENS, random ones for the rest."""
+    return {component: settings.service_tokens.get(component) or secrets.token_urlsafe(32) for component in COMPONENTS}
+
+
+def credential_environment(name: str, credentials: dict[str, str]) -> dict[str, str]:
+    """What process `name` is given: all credentials for the services, its own for the others."""
+    if name == "services":
+        return {"SERVICE_TOKENS": ",".join(f"{component}={token}" for component, token in credentials.items())}
+    component = PROCESS_COMPONENT.get(name)
+    return {"SERVICE_TOKEN": credentials[component] if component else ""}
+
+
+def demo_processes(settings: Settings) -> dict[str, list[str]]:
+    """Processes that run only in demo mode: the VNeID stand-in (whoever has its link can approve)."""
+    if settings.mode != "demo":
+        return {}
+    return {"vneid": ["-m", "services.vneid_standin", "--host", settings.host, "--port",
+                      str(settings.vneid_standin_port)]}  # fmt: skip
+
+
 def write_endpoints(settings: Settings, path: Path) -> Path:
     endpoints: dict[str, Any] = {
         "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"},
@@ -112,9 +139,10 @@ class Stack:
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
     demo_people: list[dict[str, str]] = field(default_factory=list)
+    credentials: dict[str, str] = field(default_factory=dict)
 
-    def _environment(self) -> dict[str, str]:
-        return {
+    def _environment(self, name: str = "") -> dict[str, str]:
+        environment = {
             **os.environ,
             **self.extra_env,
             "RASA_TELEMETRY_ENABLED": "false",
@@ -122,9 +150,13 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONPATH": str(ROOT),
         }
+        environment.pop("SERVICE_TOKENS", None)
+        if self.credentials:
+            environment.update(credential_environment(name, self.credentials))
+        return environment
 
     def _spawn(self, name: str, args: list[str]) -> None:
-        env = self._environment()
+        env = self._environment(name)
         output: Any = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -147,12 +179,15 @@ class Stack:
 
     def start(self) -> None:
         s = self.settings
+        self.credentials = service_credentials(s)
         self.demo_people = self.prepare_database()
         endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
         self.extra_env.update(adapter_environment(s))
         if s.tracker_store_url.startswith("sqlite:///"):
             Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self._spawn("services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)])
+        for name, args in demo_processes(s).items():
+            self._spawn(name, args)
         self._spawn("actions", ["-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)])
         self._spawn(
             "rasa",
@@ -169,6 +204,7 @@ class Stack:
         s = self.settings
         urls = {
             "services": f"http://{s.host}:{s.services_port}/health",
+            "vneid": f"http://{s.host}:{s.vneid_standin_port}/health",
             "actions": f"http://127.0.0.1:{s.action_port}/health",
             "rasa": f"http://{s.host}:{s.rasa_port}/webhooks/rest/",
         }
@@ -216,6 +252,11 @@ def banner(settings: Settings, demo_people: list[dict[str, str]]) -> str:
         channels.append(f"  Telegram:  {mode}")
     if settings.zalo_app_id and settings.zalo_oa_secret:
         channels.append(f"  Zalo OA:   webhook on http://{settings.host}:{settings.zalo_webhook_port}/zalo/webhook")
+    demo_lines = []
+    if settings.mode == "demo":
+        standin = f"http://{settings.host}:{settings.vneid_standin_port}"
+        demo_lines.append(f"  Demo mode: VNeID approvals go to a stand-in page ({standin}) that whoever has the link")
+        demo_lines.append("             can approve; never use demo mode with real people (TLAS_MODE=production).")
     lines = [
         "",
         "Trợ lý An sinh is running.",
@@ -223,6 +264,7 @@ def banner(settings: Settings, demo_people: list[dict[str, str]]) -> str:
         f"  REST:      POST http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook",
         f"  Services:  http://{settings.host}:{settings.services_port}/openapi.yaml",
         *channels,
+        *demo_lines,
         '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu"',
         "  Demo people (synthetic): " + ", ".join(f"{p['name']} (CCCD {p['cccd']})" for p in demo_people),
         "Press Ctrl-C to stop.",

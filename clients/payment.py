@@ -36,8 +36,11 @@ class PaymentClient(ServiceClient):
     async def unsubscribe(self, channel_user: str) -> None:
         await self._request("DELETE", f"/subscriptions/{quote(channel_user, safe='')}")
 
-    async def payments(self, beneficiary_id: int, period: str | None = None) -> list[dict[str, Any]]:
-        params = {"period": period} if period else {}
+    async def payments(
+        self, beneficiary_id: int, period: str | None = None, *, channel_user: str
+    ) -> list[dict[str, Any]]:
+        """A person's payments, read through the channel user's verified session."""
+        params = {"channel_user": channel_user, **({"period": period} if period else {})}
         body = await self._request("GET", f"/beneficiaries/{int(beneficiary_id)}/payments", params=params)
         return list(body["payments"])
 

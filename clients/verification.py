@@ -28,7 +28,8 @@ def _user(channel_user: str) -> str:
 
 
 class VerificationClient(ServiceClient):
-    """Identity checks, sessions, vault and account links. Every call names the channel user."""
+    """Identity checks, sessions, vault and account links. Every call names the channel user: the
+    service shows a person's data only through that user's live verified session."""
 
     def __init__(self, base_url: str | None = None, timeout_s: float | None = None, token: str | None = None) -> None:
         super().__init__(base_url or get_settings().verification_url, timeout_s, token)
@@ -56,9 +57,13 @@ class VerificationClient(ServiceClient):
         body = await self._request("POST", "/vault", json={"channel_user": channel_user, "kind": kind, "value": value})
         return str(body["token"])
 
-    async def match(self, channel_user: str, cccd_token: str, full_name: str, date_of_birth: str) -> dict[str, Any]:
+    async def match(
+        self, channel_user: str, cccd_token: str, full_name: str, date_of_birth: str, source: str | None = None
+    ) -> dict[str, Any]:
+        """`{"matched": False, "attempts_left": n}` or `{"matched": True, "second_factor": [...]}`
+        ("telegram_contact", "vneid"); `source` names the integration behind a REST sender."""
         body = {"channel_user": channel_user, "cccd_token": cccd_token, "full_name": full_name,
-                "date_of_birth": date_of_birth}  # fmt: skip
+                "date_of_birth": date_of_birth, **({"source": source} if source else {})}  # fmt: skip
         return await self._request("POST", "/identity/match", json=body)
 
     async def phone_proof(self, channel_user: str, phone: str) -> dict[str, Any]:
@@ -71,6 +76,7 @@ class VerificationClient(ServiceClient):
         )
 
     async def create_approval(self, channel_user: str) -> dict[str, Any]:
+        """Push a VNeID approval to the matched person; `approval_url` is set only in demo mode (the stand-in)."""
         return await self._request("POST", "/identity/approvals", json={"channel_user": channel_user})
 
     async def approval(self, channel_user: str, approval_id: str) -> dict[str, Any]:
@@ -92,9 +98,13 @@ class VerificationClient(ServiceClient):
         }
         return await self._request("POST", "/link-requests", json=body)
 
-    async def link(self, link_id: int) -> dict[str, Any]:
-        return await self._request("GET", f"/link-requests/{int(link_id)}")
+    async def link(self, link_id: int, *, channel_user: str) -> dict[str, Any]:
+        """One link request, read through the channel user's verified session."""
+        return await self._request("GET", f"/link-requests/{int(link_id)}", params={"channel_user": channel_user})
 
-    async def links(self, beneficiary_id: int) -> list[dict[str, Any]]:
-        body = await self._request("GET", f"/beneficiaries/{int(beneficiary_id)}/link-requests")
+    async def links(self, beneficiary_id: int, *, channel_user: str) -> list[dict[str, Any]]:
+        """A person's link history, read through the channel user's verified session."""
+        body = await self._request(
+            "GET", f"/beneficiaries/{int(beneficiary_id)}/link-requests", params={"channel_user": channel_user}
+        )
         return list(body["link_requests"])

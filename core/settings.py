@@ -37,6 +37,35 @@ def _hours(name: str, default: str) -> tuple[int, int] | None:
     return hours
 
 
+COMPONENTS = ("actions", "channels", "operator", "console", "vneid")  # who may call the services API
+MODES = ("demo", "production")
+
+
+def _mode() -> str:
+    mode = os.environ.get("TLAS_MODE", "demo").strip().lower() or "demo"
+    if mode not in MODES:
+        raise ValueError(f"TLAS_MODE must be demo or production, not {mode!r}")
+    return mode
+
+
+def _tokens(name: str) -> dict[str, str]:
+    """Credentials per calling component, "actions=…,channels=…"; short or unknown ones are refused."""
+    tokens: dict[str, str] = {}
+    for part in filter(None, (item.strip() for item in os.environ.get(name, "").split(","))):
+        component, _, token = part.partition("=")
+        component, token = component.strip(), token.strip()
+        if component not in COMPONENTS:
+            raise ValueError(f"{name}: unknown component {component!r} (known: {', '.join(COMPONENTS)})")
+        if len(token) < 16:
+            raise ValueError(f"{name}: the token of {component} must have at least 16 characters")
+        tokens[component] = token
+    return tokens
+
+
+def _keys(name: str) -> tuple[str, ...]:
+    return tuple(filter(None, (key.strip() for key in os.environ.get(name, "").split(","))))
+
+
 def _local_host() -> str:
     """Where a process on this machine reaches the Rasa server (a wildcard address is not one)."""
     host = os.environ.get("TLAS_HOST", "127.0.0.1")
@@ -76,8 +105,44 @@ class Settings:
         )
     )
     service_timeout_s: float = field(default_factory=lambda: _float("SERVICE_TIMEOUT_S", 5.0))
+    # demo: `make run` on a laptop, with the VNeID stand-in; production refuses to start without a
+    # real second-factor provider, vault keys and service credentials.
+    mode: str = field(default_factory=_mode)
     # This process's credential for the services API (one per calling component, set by the runtime).
     service_token: str = field(default_factory=lambda: os.environ.get("SERVICE_TOKEN", ""))
+    # The services' side: every component's credential, "actions=…,channels=…,operator=…" (see COMPONENTS).
+    service_tokens: dict[str, str] = field(default_factory=lambda: _tokens("SERVICE_TOKENS"))
+    # A verified session ends after this long idle, and after the lifetime whatever happens.
+    session_idle_min: int = field(default_factory=lambda: _int("SESSION_IDLE_MIN", 30))
+    session_lifetime_min: int = field(default_factory=lambda: _int("SESSION_LIFETIME_MIN", 120))
+    # An integration behind the REST channel is locked after this many failed checks in 15 minutes.
+    source_max_failures: int = field(default_factory=lambda: _int("SOURCE_MAX_FAILURES", 10))
+    # Vault encryption keys (Fernet), comma-separated: the first encrypts, all decrypt (rotation).
+    vault_keys: tuple[str, ...] = field(default_factory=lambda: _keys("VAULT_KEYS"))
+    # Demo mode only: where the generated key lives when VAULT_KEYS is unset.
+    vault_key_file: Path = field(default_factory=lambda: Path(os.environ.get("VAULT_KEY_FILE", VAR_DIR / "vault.key")))
+    # Typed numbers (vault) and shared phones are deleted after this many hours; verification
+    # attempts and approvals after this many days. The services purge every PURGE_INTERVAL_S.
+    vault_retention_h: float = field(default_factory=lambda: _float("VAULT_RETENTION_H", 24.0))
+    attempt_retention_d: float = field(default_factory=lambda: _float("ATTEMPT_RETENTION_D", 7.0))
+    purge_interval_s: float = field(default_factory=lambda: _float("PURGE_INTERVAL_S", 3600.0))
+    # The VNeID stand-in (demo only): its port and the base of the approval links the bot shows.
+    vneid_standin_port: int = field(default_factory=lambda: _int("VNEID_STANDIN_PORT", 8101))
+    vneid_standin_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "VNEID_STANDIN_URL", f"http://{_local_host()}:{_int('VNEID_STANDIN_PORT', 8101)}"
+        )
+    )
+    # Production: the VNeID relying-party gateway that pushes approvals to the citizen's app, and
+    # the credential it expects (services/identity/second_factor.py documents the contract).
+    vneid_gateway_url: str = field(default_factory=lambda: os.environ.get("VNEID_GATEWAY_URL", ""))
+    vneid_gateway_token: str = field(default_factory=lambda: os.environ.get("VNEID_GATEWAY_TOKEN", ""))
+    # Where a person goes back to the conversation (the stand-in page's "quay lại trò chuyện").
+    webchat_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "WEBCHAT_URL", f"http://{_local_host()}:{_int('RASA_PORT', 5005)}/webhooks/webchat/chat"
+        )
+    )
     # A province may pay more than the national standard (k3 Điều 4 NĐ 20/2021, NĐ 76/2024).
     local_standard_vnd: int = field(default_factory=lambda: _int("LOCAL_STANDARD_VND", 0))
     # Seconds before a link request is decided, as a bank's answer would take (0 in tests).

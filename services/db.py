@@ -20,10 +20,13 @@ def ensure_sqlite_folder(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their folder created and foreign keys on."""
+    """An engine for `url`; SQLite files get their folder created and foreign keys on.
+
+    Statement parameters never appear in errors or logs (`hide_parameters`): they hold CCCDs.
+    """
     ensure_sqlite_folder(url)
     if url.startswith("sqlite:///"):
-        engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
+        engine = create_engine(url, future=True, hide_parameters=True, connect_args={"check_same_thread": False})
 
         from sqlalchemy import event
 
@@ -32,7 +35,7 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, hide_parameters=True, pool_pre_ping=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker:

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -160,6 +160,28 @@ KEYS = {
 }
 
 
+def parse_rows(name: str, rows: Iterable[dict[str, str | None]], report: ImportReport) -> list[dict[str, Any]]:
+    """Check and convert the rows of one file (line 2 onwards), adding `name:line: problem` for each bad one."""
+    expected = COLUMNS[name].split(",")
+    parsed, seen = [], {}
+    for line, raw in enumerate(rows, start=2):
+        if None in raw or any(value is None for value in raw.values()):
+            report.errors.append(f"{name}:{line}: số cột không đúng ({len(expected)} cột)")
+            continue
+        try:
+            row = PARSERS[name](raw)  # type: ignore[arg-type]
+        except RowError as error:
+            report.errors.append(f"{name}:{line}: {error}")
+            continue
+        key = tuple(row[k] for k in KEYS[name])
+        if key in seen:
+            report.errors.append(f"{name}:{line}: trùng với dòng {seen[key]}")
+            continue
+        seen[key] = line
+        parsed.append(row)
+    return parsed
+
+
 def read_file(path: Path, report: ImportReport) -> list[dict[str, Any]]:
     """Parse one CSV file, adding `name:line: problem` to the report for each bad row."""
     name = path.name
@@ -169,29 +191,12 @@ def read_file(path: Path, report: ImportReport) -> list[dict[str, Any]]:
         report.errors.append(f"{name}: tệp không phải UTF-8")
         return []
     reader = csv.DictReader(text.splitlines())
-    expected = COLUMNS[name].split(",")
     header = [column.strip() for column in (reader.fieldnames or [])]
-    if sorted(header) != sorted(expected):
+    if sorted(header) != sorted(COLUMNS[name].split(",")):
         report.errors.append(f"{name}:1: tiêu đề phải là {COLUMNS[name]}")
         return []
     reader.fieldnames = header
-    rows, seen = [], {}
-    for line, raw in enumerate(reader, start=2):
-        if None in raw or any(value is None for value in raw.values()):
-            report.errors.append(f"{name}:{line}: số cột không đúng ({len(expected)} cột)")
-            continue
-        try:
-            parsed = PARSERS[name](raw)
-        except RowError as error:
-            report.errors.append(f"{name}:{line}: {error}")
-            continue
-        key = tuple(parsed[k] for k in KEYS[name])
-        if key in seen:
-            report.errors.append(f"{name}:{line}: trùng với dòng {seen[key]}")
-            continue
-        seen[key] = line
-        rows.append(parsed)
-    return rows
+    return parse_rows(name, reader, report)
 
 
 def _upsert(session: Session, model: type, keys: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -201,6 +206,25 @@ def _upsert(session: Session, model: type, keys: dict[str, Any], fields: dict[st
     else:
         for name, value in fields.items():
             setattr(existing, name, value)
+
+
+def load(session: Session, parsed: dict[str, list[dict[str, Any]]], report: ImportReport) -> None:
+    """Write parsed rows (beneficiaries first, so payments find their person); the caller's
+    transaction is rolled back when the report has errors afterwards."""
+    for row in parsed.get("beneficiaries.csv", []):
+        _upsert(session, Beneficiary, {"cccd": row["cccd"]}, {k: v for k, v in row.items() if k != "cccd"})
+    session.flush()
+    ids = dict(session.execute(select(Beneficiary.cccd, Beneficiary.id)).all())
+    for line, row in enumerate(parsed.get("payments.csv", []), start=2):
+        person_id: int | None = ids.get(row["cccd"])
+        if person_id is None:
+            report.errors.append(f"payments.csv:{line}: cccd …{row['cccd'][-4:]} chưa có trong danh sách đối tượng")
+            continue
+        keys = {"beneficiary_id": person_id, "period": row["period"], "program": row["program"]}
+        _upsert(session, Payment, keys, {k: row[k] for k in ("amount_vnd", "status", "status_date", "channel")})
+    for row in parsed.get("bank_accounts.csv", []):
+        keys = {"provider": row["provider"], "account_number": row["account_number"]}
+        _upsert(session, ProviderAccount, keys, {k: row[k] for k in ("holder_name", "id_number", "status")})
 
 
 def import_folder(folder: Path, database_url: str) -> ImportReport:
@@ -215,20 +239,7 @@ def import_folder(folder: Path, database_url: str) -> ImportReport:
     migrate(database_url)
     factory = session_factory(make_engine(database_url))
     with transaction(factory) as session:
-        for row in parsed.get("beneficiaries.csv", []):
-            _upsert(session, Beneficiary, {"cccd": row["cccd"]}, {k: v for k, v in row.items() if k != "cccd"})
-        session.flush()
-        ids = dict(session.execute(select(Beneficiary.cccd, Beneficiary.id)).all())
-        for line, row in enumerate(parsed.get("payments.csv", []), start=2):
-            person_id: int | None = ids.get(row["cccd"])
-            if person_id is None:
-                report.errors.append(f"payments.csv:{line}: cccd …{row['cccd'][-4:]} chưa có trong danh sách đối tượng")
-                continue
-            keys = {"beneficiary_id": person_id, "period": row["period"], "program": row["program"]}
-            _upsert(session, Payment, keys, {k: row[k] for k in ("amount_vnd", "status", "status_date", "channel")})
-        for row in parsed.get("bank_accounts.csv", []):
-            keys = {"provider": row["provider"], "account_number": row["account_number"]}
-            _upsert(session, ProviderAccount, keys, {k: row[k] for k in ("holder_name", "id_number", "status")})
+        load(session, parsed, report)
         if not report.ok:
             session.rollback()
             return report

@@ -73,7 +73,7 @@ class LinkRequest(Base):
     id = Column(Integer, primary_key=True)
     beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False, index=True)
     provider = Column(String(24), nullable=False)
-    account_number = Column(String(20), nullable=False)
+    account_number = Column(Text, nullable=False)  # sealed by services/vault.py
     status = Column(String(10), nullable=False, default="pending")
     reason_code = Column(String(32))
     idempotency_key = Column(String(64), unique=True)
@@ -135,14 +135,14 @@ class CommuneSchedule(Base):
 class PhoneProof(Base):
     """A phone number a channel vouched for (a Telegram contact the sender shared of themself).
 
-    Rasa only ever sees the proof's id and the last 4 digits; the number stays here.
+    Rasa only ever sees the proof's id and the last 4 digits; the number stays here, encrypted.
     """
 
     __tablename__ = "phone_proof"
 
     id = Column(String(32), primary_key=True)
     channel_user = Column(String(80), nullable=False, index=True)
-    phone = Column(String(15), nullable=False)
+    phone = Column(Text, nullable=False)  # sealed by services/vault.py
     created_at = Column(DateTime, nullable=False, default=_now)
 
 
@@ -165,12 +165,15 @@ class VaultItem(Base):
     token = Column(String(40), primary_key=True)
     channel_user = Column(String(80), nullable=False, index=True)
     kind = Column(String(16), nullable=False)
-    value = Column(String(40), nullable=False)
+    value = Column(Text, nullable=False)  # sealed by services/vault.py
     created_at = Column(DateTime, nullable=False, default=_now)
 
 
 class VerificationAttempt(Base):
-    """One identity check of a channel user; three failures in a row lock them for 15 minutes."""
+    """One identity check; three failures in a row of a channel user, a CCCD or a source lock it.
+
+    `cccd_key` is a keyed hash of the CCCD the check was about (services/vault.py), never the CCCD.
+    """
 
     __tablename__ = "verification_attempt"
 
@@ -180,10 +183,16 @@ class VerificationAttempt(Base):
     ok = Column(Boolean, nullable=False)
     beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"))
     at = Column(DateTime, nullable=False, default=_now)
+    cccd_key = Column(String(64), index=True)
+    source = Column(String(80), index=True)  # the integration behind a REST sender, when the caller names it
+    used_at = Column(DateTime)  # a successful match opens one session at most, and none after a logout
 
 
 class VneidApproval(Base):
-    """A second-factor request the person approves in VNeID (the service hosts a stand-in page)."""
+    """A second-factor request pushed to the person's VNeID app (in demo mode, the stand-in page).
+
+    Status: pending, then approved, denied, expired or cancelled (the person logged out).
+    """
 
     __tablename__ = "vneid_approval"
 
@@ -196,7 +205,7 @@ class VneidApproval(Base):
 
 
 class VerifiedSession(Base):
-    """A channel user verified as one beneficiary; it expires after 30 minutes idle."""
+    """A channel user verified as one beneficiary; it ends after 30 minutes idle or 2 hours in all."""
 
     __tablename__ = "verified_session"
 

@@ -7,18 +7,36 @@ import os
 import socket
 import threading
 import uuid
+from dataclasses import replace
 from datetime import date
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
+import requests
 from aiohttp import web
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
+from core.settings import COMPONENTS, get_settings
 from services.api.app import create_app
 from services.db import make_engine, migrate, session_factory, transaction
 from services.seed import seed
+from services.vneid_standin.app import create_app as create_standin
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+# One credential per calling component and one vault key for the whole test run; processes the
+# tests start (the stack, as `make run` starts it) inherit them.
+SERVICE_TOKENS = {component: f"{component}-test-credential-{uuid.uuid4().hex[:16]}" for component in COMPONENTS}
+os.environ["SERVICE_TOKENS"] = ",".join(f"{component}={token}" for component, token in SERVICE_TOKENS.items())
+os.environ.setdefault("VAULT_KEYS", Fernet.generate_key().decode())
+
+
+def as_component(component: str) -> requests.Session:
+    """An HTTP client that calls the services with one component's credential."""
+    client = requests.Session()
+    client.headers["Authorization"] = f"Bearer {SERVICE_TOKENS[component]}"
+    return client
 
 
 def free_port() -> int:
@@ -63,28 +81,34 @@ def seeded_url(database_url: str) -> str:
     return database_url
 
 
-class ServerThread:
-    """The services' aiohttp app served on 127.0.0.1 from a background thread (real HTTP)."""
+class AppThread:
+    """An aiohttp app served on 127.0.0.1 from a background thread (real HTTP); the app is made
+    when the thread starts, so it reads the settings of that moment."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, make_app: Callable[[], web.Application]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._runner: web.AppRunner | None = None
-        self._thread = threading.Thread(target=self._serve, args=(database_url,), daemon=True)
+        self._thread = threading.Thread(target=self._serve, args=(make_app,), daemon=True)
 
-    def _serve(self, database_url: str) -> None:
+    def _serve(self, make_app: Callable[[], web.Application]) -> None:
         asyncio.set_event_loop(self._loop)
-        self._runner = web.AppRunner(create_app(database_url), access_log=None)
+        self._runner = web.AppRunner(make_app(), access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
         self._ready.set()
         self._loop.run_forever()
 
-    def __enter__(self) -> ServerThread:
+    @property
+    def app(self) -> web.Application:
+        assert self._runner is not None
+        return self._runner.app
+
+    def __enter__(self) -> AppThread:
         self._thread.start()
-        assert self._ready.wait(10), "services did not start"
+        assert self._ready.wait(10), "the app did not start"
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -94,12 +118,38 @@ class ServerThread:
         self._thread.join(10)
 
 
+class ServerThread(AppThread):
+    """The services' app on its database; `standin` is the VNeID stand-in it pushes approvals to."""
+
+    standin: AppThread | None = None
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(lambda: create_app(database_url))
+
+    def client(self, component: str = "actions") -> requests.Session:
+        return as_component(component)
+
+    def standin_requests(self) -> dict:
+        """The stand-in's pending requests, as the phone would show them."""
+        from services.vneid_standin.app import REQUESTS
+
+        assert self.standin is not None
+        return self.standin.app[REQUESTS]
+
+
 @pytest.fixture
 def services(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    """Seeded services running on a free port; the action clients are pointed at them."""
+    """Seeded services and the VNeID stand-in, each on a free port; the action clients are pointed
+    at them with the actions credential."""
     monkeypatch.setenv("LINK_DECISION_DELAY_S", "0")
-    with ServerThread(seeded_url) as server:
-        monkeypatch.setenv("VERIFICATION_URL", f"{server.url}/verification/v1")
-        monkeypatch.setenv("PAYMENT_URL", f"{server.url}/payment/v1")
-        monkeypatch.setenv("ELIGIBILITY_URL", f"{server.url}/eligibility/v1")
+    monkeypatch.setenv("SERVICE_TOKEN", SERVICE_TOKENS["actions"])
+    server = ServerThread(seeded_url)
+    monkeypatch.setenv("VERIFICATION_URL", f"{server.url}/verification/v1")
+    monkeypatch.setenv("PAYMENT_URL", f"{server.url}/payment/v1")
+    monkeypatch.setenv("ELIGIBILITY_URL", f"{server.url}/eligibility/v1")
+    # The stand-in reads the settings once the environment is complete, with the vneid credential as its own.
+    standin = AppThread(lambda: create_standin(replace(get_settings(), service_token=SERVICE_TOKENS["vneid"])))
+    monkeypatch.setenv("VNEID_STANDIN_URL", standin.url)
+    with standin, server:
+        server.standin = standin
         yield server

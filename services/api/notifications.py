@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from core.values import PAYMENT_STATUSES
-from services.api.app import SESSIONS, ApiError, in_thread, read_json
+from services.api.app import COMPONENT, SESSIONS, ApiError, channel_user_of, in_thread, read_json
+from services.audit import audit
 from services.db import transaction
+from services.identity.policy import now, use_session
 from services.models import Beneficiary, Notification, NotificationSubscription, Payment
 
 NOTIFIED_STATUSES = {"paid", "failed"}
@@ -31,9 +33,11 @@ CHANNEL = r"[a-z]{1,10}"  # the prefix of a channel user: "tg", "zalo"
 
 
 def subscribe(factory: sessionmaker, channel_user: str, beneficiary_id: int) -> None:
+    """Payment messages of this person to this chat, only from the person's own verified session."""
     with transaction(factory) as session:
         if session.get(Beneficiary, beneficiary_id) is None:
             raise ApiError(404, "beneficiary_not_found", "No such beneficiary")
+        use_session(session, channel_user, beneficiary_id, now())
         found = session.get(NotificationSubscription, channel_user)
         if found is None:
             session.add(NotificationSubscription(channel_user=channel_user, beneficiary_id=beneficiary_id))
@@ -53,13 +57,14 @@ def is_subscribed(factory: sessionmaker, channel_user: str) -> bool:
         return session.get(NotificationSubscription, channel_user) is not None
 
 
-def change_status(factory: sessionmaker, payment_id: int, status: str, when: date) -> dict[str, Any]:
+def change_status(factory: sessionmaker, payment_id: int, status: str, when: date, actor: str) -> dict[str, Any]:
     """Move a payment along its pipeline; paid or failed owes each subscriber one message."""
     with transaction(factory) as session:
         payment = session.get(Payment, payment_id)
         if payment is None:
             raise ApiError(404, "payment_not_found", "No such payment")
         changed = payment.status != status
+        audit(session, actor, "payment_status", None, payment_id=payment_id, status=status)
         payment.status, payment.status_date = status, when
         if changed and status in NOTIFIED_STATUSES:
             subscribers = session.execute(
@@ -145,17 +150,19 @@ async def post_subscription(request: web.Request) -> web.Response:
     body = await read_json(request)
     if not body.get("channel_user") or not isinstance(body.get("beneficiary_id"), int):
         raise ApiError(400, "missing_fields", "channel_user and beneficiary_id are required")
-    await in_thread(subscribe, request.config_dict[SESSIONS], str(body["channel_user"]), body["beneficiary_id"])
+    user = channel_user_of(body["channel_user"])
+    await in_thread(subscribe, request.config_dict[SESSIONS], user, body["beneficiary_id"])
     return web.json_response({"subscribed": True}, status=201)
 
 
 async def get_subscription(request: web.Request) -> web.Response:
-    found = await in_thread(is_subscribed, request.config_dict[SESSIONS], request.match_info["channel_user"])
+    user = channel_user_of(request.match_info["channel_user"])
+    found = await in_thread(is_subscribed, request.config_dict[SESSIONS], user)
     return web.json_response({"subscribed": found})
 
 
 async def delete_subscription(request: web.Request) -> web.Response:
-    await in_thread(unsubscribe, request.config_dict[SESSIONS], request.match_info["channel_user"])
+    await in_thread(unsubscribe, request.config_dict[SESSIONS], channel_user_of(request.match_info["channel_user"]))
     return web.Response(status=204)
 
 
@@ -168,8 +175,9 @@ async def post_payment_status(request: web.Request) -> web.Response:
     except ValueError as error:
         raise ApiError(400, "bad_date", "status_date must be YYYY-MM-DD") from error
     result = await in_thread(
-        change_status, request.config_dict[SESSIONS], int(request.match_info["payment_id"]), body["status"], when
-    )
+        change_status, request.config_dict[SESSIONS], int(request.match_info["payment_id"]), body["status"], when,
+        request[COMPONENT],
+    )  # fmt: skip
     return web.json_response(result)
 
 

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from core.text import fold_words
-from services.api.app import SESSIONS, ApiError, in_thread
+from services.api.app import COMPONENT, SESSIONS, ApiError, acting_user, in_thread
+from services.audit import audit
 from services.db import transaction
+from services.identity.policy import now, use_session
 from services.models import CommuneSchedule, Payment
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -29,8 +31,15 @@ def payment_view(payment: Payment) -> dict[str, Any]:
     }
 
 
-def list_payments(factory: sessionmaker, beneficiary_id: int, period: str | None) -> list[dict[str, Any]]:
+def list_payments(
+    factory: sessionmaker, beneficiary_id: int, period: str | None, channel_user: str | None, actor: str
+) -> list[dict[str, Any]]:
+    """A person's payments, read through their verified session, or by staff (audited)."""
     with transaction(factory) as session:
+        if channel_user is not None:
+            use_session(session, channel_user, beneficiary_id, now())
+        else:
+            audit(session, actor, "payments_read", None, beneficiary_id=beneficiary_id)
         query = select(Payment).where(Payment.beneficiary_id == beneficiary_id)
         if period:
             query = query.where(Payment.period == period)
@@ -69,9 +78,11 @@ async def get_payments(request: web.Request) -> web.Response:
     period = request.query.get("period")
     if period and not PERIOD.match(period):
         raise ApiError(400, "bad_period", "period must be YYYY-MM")
+    user = acting_user(request, request.query.get("channel_user"))
     rows = await in_thread(
-        list_payments, request.config_dict[SESSIONS], int(request.match_info["beneficiary_id"]), period
-    )
+        list_payments, request.config_dict[SESSIONS], int(request.match_info["beneficiary_id"]), period, user,
+        request[COMPONENT],
+    )  # fmt: skip
     return web.json_response({"payments": rows})
 
 

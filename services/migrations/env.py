@@ -12,6 +12,7 @@ connectable = engine_from_config(
     prefix="sqlalchemy.",
     poolclass=pool.NullPool,
     future=True,
+    hide_parameters=True,  # a failed migration must not print personal data
 )
 with connectable.connect() as connection:
     context.configure(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -112,14 +113,18 @@ async def test_schedule_form_explains_a_bad_commune() -> None:
 
 
 async def test_submitting_the_same_link_twice_creates_one_request(services) -> None:
-    from clients import VerificationClient
+    from clients import Refused, VerificationClient
+    from tests.services.verified import verify
 
     client = VerificationClient()
-    token = await client.vault("web:twice", "account", "5100200300001")
-    first = await client.request_link("web:twice", 2, "AGRIBANK", token)
-    second = await client.request_link("web:twice", 2, "AGRIBANK", token)
+    token = await client.vault("tg:twice", "account", "5100200300001")
+    with pytest.raises(Refused):  # not verified as Bình yet: the service refuses
+        await client.request_link("tg:twice", 2, "AGRIBANK", token)
+    await asyncio.to_thread(verify, services, 1, "tg:twice")
+    first = await client.request_link("tg:twice", 2, "AGRIBANK", token)
+    second = await client.request_link("tg:twice", 2, "AGRIBANK", token)
     assert first["id"] == second["id"]
-    assert [link["id"] for link in await client.links(2)].count(first["id"]) == 1
+    assert [link["id"] for link in await client.links(2, channel_user="tg:twice")].count(first["id"]) == 1
 
 
 def test_refusal_reasons_are_explained_in_two_lines() -> None:

@@ -3,7 +3,6 @@ runtime itself (as `make run` starts them) against fake Telegram and Zalo server
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from core.settings import ROOT
 from tests.channels.background import wait_until
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo
-from tests.conftest import free_port
+from tests.conftest import as_component, free_port
 from tests.conversations.conftest import Chat, approve_in_vneid, identity_answers, running_stack
 
 TELEGRAM_TOKEN = "110201543:polling-test-token"
@@ -110,13 +109,10 @@ def verify_in_vneid(say: Callable[[str], str], index: int) -> None:
 def payment_becomes_paid(stack: ChannelStack, beneficiary_id: int) -> None:
     """The payment service records this month's payment of the person as paid (as the bank's report would)."""
     payments = f"http://127.0.0.1:{stack.chat.stack.settings.services_port}/payment/v1"
-    with urllib.request.urlopen(f"{payments}/beneficiaries/{beneficiary_id}/payments", timeout=10) as reply:
-        payment = json.load(reply)["payments"][0]
-    change = urllib.request.Request(
-        f"{payments}/payments/{payment['id']}/status", data=json.dumps({"status": "paid"}).encode(),
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
-    urllib.request.urlopen(change, timeout=10).read()
+    operator = as_component("operator")  # staff: the bank's or the Treasury's report
+    payment = operator.get(f"{payments}/beneficiaries/{beneficiary_id}/payments", timeout=10).json()["payments"][0]
+    changed = operator.post(f"{payments}/payments/{payment['id']}/status", json={"status": "paid"}, timeout=10)
+    assert changed.status_code == 200, changed.text
 
 
 def replies_after(count: Callable[[], list[Any]], before: int, timeout: float = 20.0) -> list[Any]:

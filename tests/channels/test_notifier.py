@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import pytest
-import requests
 
 from bot.channels.zalo import ZaloAdapter, ZaloSender
 from bot.notifier import Notifier, TelegramSender, compose, quiet
 from core.settings import get_settings
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo
+from tests.conftest import SERVICE_TOKENS, as_component
+from tests.services.verified import verify
 
 TOKEN = "220301654:notifier-test-token"
 CHATS = itertools.count(7100)  # a fresh chat per test run: the fake Telegram is shared by the session
@@ -21,20 +22,32 @@ AT_TEN = datetime(2026, 11, 23, 10, 0)
 
 
 @pytest.fixture
-def sender(fake_telegram, monkeypatch: pytest.MonkeyPatch) -> TelegramSender:
+def as_channels(services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notifier runs in the adapters' processes, with the channels credential."""
+    monkeypatch.setenv("SERVICE_TOKEN", SERVICE_TOKENS["channels"])
+
+
+@pytest.fixture
+def sender(as_channels, fake_telegram, monkeypatch: pytest.MonkeyPatch) -> TelegramSender:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"{fake_telegram.url}/bot")
     monkeypatch.setenv("TELEGRAM_CHAT_INTERVAL_S", "0.05")
     return TelegramSender(get_settings())
 
 
+def subscribe(services, channel_user: str, beneficiary_id: int) -> None:
+    """The person verifies on this chat and opts in (through the action server's credential)."""
+    verify(services, beneficiary_id - 1, channel_user)
+    body = {"channel_user": channel_user, "beneficiary_id": beneficiary_id}
+    as_component("actions").post(f"{services.url}/payment/v1/subscriptions", json=body, timeout=5).raise_for_status()
+
+
 def paid(services, chat: int | str, beneficiary_id: int, status: str = "paid", channel: str = "tg") -> dict:
-    base = f"{services.url}/payment/v1"
-    requests.post(
-        f"{base}/subscriptions", json={"channel_user": f"{channel}:{chat}", "beneficiary_id": beneficiary_id}, timeout=5
-    )
-    payment = requests.get(f"{base}/beneficiaries/{beneficiary_id}/payments", timeout=5).json()["payments"][0]
-    requests.post(f"{base}/payments/{payment['id']}/status", json={"status": status}, timeout=5).raise_for_status()
+    """The person opted in, then staff record this month's payment as paid (or failed)."""
+    base, operator = f"{services.url}/payment/v1", as_component("operator")
+    subscribe(services, f"{channel}:{chat}", beneficiary_id)
+    payment = operator.get(f"{base}/beneficiaries/{beneficiary_id}/payments", timeout=5).json()["payments"][0]
+    operator.post(f"{base}/payments/{payment['id']}/status", json={"status": status}, timeout=5).raise_for_status()
     return payment
 
 
@@ -81,7 +94,9 @@ def own_zalo() -> Iterator[FakeZalo]:
 
 
 @pytest.fixture
-async def zalo(own_zalo: FakeZalo, tmp_path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ZaloAdapter]:
+async def zalo(
+    as_channels, own_zalo: FakeZalo, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ZaloAdapter]:
     for name, value in {
         "ZALO_APP_ID": APP_ID, "ZALO_OA_SECRET": OA_SECRET, "ZALO_APP_SECRET": APP_SECRET,
         "ZALO_ACCESS_TOKEN": own_zalo.access_token, "ZALO_REFRESH_TOKEN": own_zalo.refresh_token,
@@ -99,8 +114,7 @@ ZALO_USERS = itertools.count(8_800_000_000_001)
 
 async def test_a_zalo_user_is_notified_once_with_a_refreshed_token(services, zalo, own_zalo) -> None:
     user = str(next(ZALO_USERS))
-    telegram_user = {"channel_user": f"tg:{next(CHATS)}", "beneficiary_id": 5}  # not this sender's to send
-    requests.post(f"{services.url}/payment/v1/subscriptions", json=telegram_user, timeout=5).raise_for_status()
+    subscribe(services, f"tg:{next(CHATS)}", 5)  # not this sender's to send
     paid(services, user, 5, channel="zalo")
     own_zalo.expire_access_token()
     notifier = Notifier(f"{services.url}/payment/v1", {"zalo": ZaloSender(zalo)}, clock=lambda: AT_TEN)
@@ -109,7 +123,7 @@ async def test_a_zalo_user_is_notified_once_with_a_refreshed_token(services, zal
     (message,) = own_zalo.messages_to(user)
     assert message.text.startswith("Dạ, Tiền trợ cấp") and "đã vào tài khoản của Bác" in message.text
     assert message.access_token == own_zalo.access_token  # refreshed, then sent
-    due = requests.get(f"{services.url}/payment/v1/notifications/due?channel=tg", timeout=5).json()
+    due = as_component("channels").get(f"{services.url}/payment/v1/notifications/due?channel=tg", timeout=5).json()
     assert len(due["notifications"]) == 1, "the Telegram one waits for the Telegram notifier"
 
 
@@ -122,7 +136,7 @@ async def test_a_message_zalo_refuses_is_retried_later_not_every_round(services,
     assert await notifier.run_once() == 0
     assert own_zalo.messages_to(user) == []
     assert own_zalo.attempts.count(user) == 1, "one try, then a pause: not a send every round"
-    due = requests.get(f"{services.url}/payment/v1/notifications/due?channel=zalo", timeout=5).json()
+    due = as_component("channels").get(f"{services.url}/payment/v1/notifications/due?channel=zalo", timeout=5).json()
     assert due["notifications"] == [], "waiting for its retry, not sent again at once"
 
 

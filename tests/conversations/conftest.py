@@ -29,7 +29,7 @@ def identity_answers(index: int, first: str = "xác thực danh tính") -> list[
 
 
 def approve_in_vneid(reply: str, decision: str = "approve") -> None:
-    """What the person does in the VNeID app (here: the verification service's stand-in page)."""
+    """What the person does in the VNeID app (here: the stand-in's page, shown in demo mode)."""
     page = re.search(r"(http\S+/vneid/approvals/\w+/)", reply)
     assert page, reply
     body = json.dumps({"decision": decision}).encode()
@@ -55,7 +55,8 @@ def environment(**values: str) -> Iterator[None]:
 
 @contextmanager
 def running_stack(var_dir: Path, **overrides: str) -> Iterator[Chat]:
-    ports = {"SERVICES_PORT": free_port(), "ACTION_PORT": free_port(), "RASA_PORT": free_port()}
+    ports = {"SERVICES_PORT": free_port(), "ACTION_PORT": free_port(), "RASA_PORT": free_port(),
+             "VNEID_STANDIN_PORT": free_port()}  # fmt: skip
     env = {
         **{name: str(port) for name, port in ports.items()},
         "DATABASE_URL": f"sqlite:///{var_dir / 'services.db'}",

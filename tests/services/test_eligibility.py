@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 
 from core.eligibility import UNKNOWN, Evaluation, FactError, Facts, evaluate
@@ -552,7 +551,7 @@ def test_evaluate_over_http(services, monkeypatch: pytest.MonkeyPatch, caplog: p
     url = f"{services.url}/eligibility/v1/evaluate"
     caplog.set_level(logging.DEBUG)
     body = {"facts": {"age": 85, "has_pension": False, "household_type": "unknown"}, "on": "2026-01-15"}
-    answer = requests.post(url, json=body, timeout=5)
+    answer = services.client().post(url, json=body, timeout=5)
     assert answer.status_code == 200
     result = answer.json()
     assert result["monthly_total_vnd"] == 500_000 and result["complete"] is False
@@ -562,16 +561,16 @@ def test_evaluate_over_http(services, monkeypatch: pytest.MonkeyPatch, caplog: p
     assert "UBND xã/phường/đặc khu" in result["where_to_apply"][0]["text"]
     # The province's higher standard (LOCAL_STANDARD_VND) is read per request.
     monkeypatch.setenv("LOCAL_STANDARD_VND", "600000")
-    local = requests.post(url, json=body, timeout=5).json()
+    local = services.client().post(url, json=body, timeout=5).json()
     assert local["standard_vnd"] == 600_000 and local["monthly_total_vnd"] == 600_000
     # Bad input is refused without echoing the value.
-    refused = requests.post(url, json={"facts": {"household_type": "SECRET-VALUE-42"}}, timeout=5)
+    refused = services.client().post(url, json={"facts": {"household_type": "SECRET-VALUE-42"}}, timeout=5)
     assert refused.status_code == 400 and refused.json()["error"] == "bad_fact"
     assert "SECRET" not in refused.text and "SECRET" not in caplog.text
-    assert requests.post(url, json={"facts": [1]}, timeout=5).json()["error"] == "bad_facts"
-    assert requests.post(url, json={"facts": {}, "on": "15/01/2026"}, timeout=5).json()["error"] == "bad_date"
-    assert requests.post(url, json={"on": "2020-01-01"}, timeout=5).json()["error"] == "date_out_of_range"
-    assert requests.post(url, data="nope", timeout=5).status_code == 400
+    assert services.client().post(url, json={"facts": [1]}, timeout=5).json()["error"] == "bad_facts"
+    assert services.client().post(url, json={"facts": {}, "on": "15/01/2026"}, timeout=5).json()["error"] == "bad_date"
+    assert services.client().post(url, json={"on": "2020-01-01"}, timeout=5).json()["error"] == "date_out_of_range"
+    assert services.client().post(url, data="nope", timeout=5).status_code == 400
 
 
 def test_openapi_documents_the_evaluate_body() -> None:

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import requests
 
+from tests.services.verified import call, verify
+
+# Who calls what: the chat (actions) opts in and out, staff (operator) records a payment's status,
+# the channel adapters (channels) send the outbox.
+CALLER = {
+    "/subscriptions": "actions",
+    "/payments": "operator",
+    "/beneficiaries": "operator",
+    "/notifications": "channels",
+}
+
 
 def api(services, method: str, path: str, **kwargs) -> requests.Response:
-    return requests.request(method, f"{services.url}/payment/v1{path}", timeout=5, **kwargs)
+    component = next(who for prefix, who in CALLER.items() if path.startswith(prefix))
+    return call(services, method, f"/payment/v1{path}", component, **kwargs)
 
 
 def this_months_payment(services, beneficiary_id: int) -> dict:
     return api(services, "GET", f"/beneficiaries/{beneficiary_id}/payments").json()["payments"][0]
 
 
+def opt_in(services, user: str, index: int) -> requests.Response:
+    """The person verifies on this chat, then asks for payment messages."""
+    verify(services, index, user)
+    return api(services, "POST", "/subscriptions", json={"channel_user": user, "beneficiary_id": index + 1})
+
+
 def test_paid_and_failed_are_notified_once_per_subscriber(services) -> None:
-    assert (
-        api(services, "POST", "/subscriptions", json={"channel_user": "tg:1", "beneficiary_id": 1}).status_code == 201
-    )
+    assert opt_in(services, "tg:1", 0).status_code == 201
     assert api(services, "GET", "/subscriptions/tg:1").json() == {"subscribed": True}
     payment = this_months_payment(services, 1)
     for status in ("sent_to_bank", "paid", "paid"):  # "paid" twice: still one message
@@ -31,7 +47,7 @@ def test_paid_and_failed_are_notified_once_per_subscriber(services) -> None:
 
 
 def test_no_message_without_opting_in_or_after_opting_out(services) -> None:
-    api(services, "POST", "/subscriptions", json={"channel_user": "tg:2", "beneficiary_id": 2})
+    opt_in(services, "tg:2", 1)
     assert api(services, "DELETE", "/subscriptions/tg:2").status_code == 204
     payment = this_months_payment(services, 2)
     api(services, "POST", f"/payments/{payment['id']}/status", json={"status": "paid"})
@@ -44,9 +60,17 @@ def test_bad_status_changes_are_refused(services) -> None:
     assert api(services, "POST", "/subscriptions", json={"channel_user": "x", "beneficiary_id": 999}).status_code == 404
 
 
+def test_only_the_persons_own_session_subscribes_a_chat(services) -> None:
+    verify(services, 0, "tg:3301")
+    # A chat verified as An cannot subscribe itself to Bình's payment messages, nor can an unverified one.
+    for user, beneficiary_id in (("tg:3301", 2), ("tg:3302", 1)):
+        refused = api(services, "POST", "/subscriptions", json={"channel_user": user, "beneficiary_id": beneficiary_id})
+        assert (refused.status_code, refused.json()["error"]) == (403, "not_verified")
+
+
 def test_each_channel_asks_for_its_own_people(services) -> None:
     for channel_user in ("zalo:5501", "tg:5501"):
-        api(services, "POST", "/subscriptions", json={"channel_user": channel_user, "beneficiary_id": 3})
+        opt_in(services, channel_user, 2)
     api(services, "POST", f"/payments/{this_months_payment(services, 3)['id']}/status", json={"status": "paid"})
 
     def due(query: str = "") -> list[str]:
@@ -64,7 +88,7 @@ def test_a_refused_message_waits_longer_each_time_then_is_given_up(seeded_url, s
     from services.api.notifications import RETRY_AFTER, due, mark_failed
     from services.db import make_engine, session_factory
 
-    api(services, "POST", "/subscriptions", json={"channel_user": "zalo:5502", "beneficiary_id": 4})
+    opt_in(services, "zalo:5502", 3)
     api(services, "POST", f"/payments/{this_months_payment(services, 4)['id']}/status", json={"status": "failed"})
     (note,) = api(services, "GET", "/notifications/due?channel=zalo").json()["notifications"]
     first = api(services, "POST", f"/notifications/{note['id']}/failed").json()

@@ -39,8 +39,8 @@ def build(token: str) -> Sanic:
     async def require_token(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if token and hmac.compare_digest(given.encode(), token.encode()):
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
             return None
         return response.json({"error": "unauthorised"}, status=401)
 

@@ -50,7 +50,9 @@ def bad_request(error: str, status: int = 400) -> HTTPResponse:
 
 
 def bearer(request: Request) -> str:
-    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    """The token of an `Authorization: Bearer <token>` header; empty for any other header."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def same_secret(given: str, expected: str) -> bool:

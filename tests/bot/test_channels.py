@@ -91,6 +91,8 @@ async def doors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
 async def test_rest_answers_only_its_token_and_names_its_senders_apart(doors: Doors) -> None:
     assert (await doors.rest("abc", token=None))[0] == 401
     assert (await doors.rest("abc", token="wrong"))[0] == 401
+    status, _, _ = await doors.post("rest", {"sender": "abc", "message": "x"}, {"Authorization": "rest-secret"})
+    assert status == 401, "the token alone, without its scheme, is not the header"
     status, answer = await doors.rest("abc")
     assert status == 200 and answer == [{"recipient_id": "abc", "text": "đã nhận: xin chào"}]
     assert [m.sender_id for m in doors.seen] == ["rest:abc"], "REST conversations live under rest:"

@@ -8,7 +8,7 @@ import socket
 import threading
 import uuid
 from datetime import date
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from aiohttp import web
@@ -103,3 +103,32 @@ def services(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve
         monkeypatch.setenv("PAYMENT_URL", f"{server.url}/payment/v1")
         monkeypatch.setenv("ELIGIBILITY_URL", f"{server.url}/eligibility/v1")
         yield server
+
+
+# ---- the whole assistant, started as `make run` starts it (shared by tests/conversations and tests/security) ----
+
+
+@pytest.fixture(scope="session")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The assistant on SQLite."""
+    from tests.conversations.conftest import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def postgres_chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The same assistant with services and tracker store on PostgreSQL and a Redis lock store."""
+    from tests.conversations.conftest import running_stack
+
+    for services_url in _postgres_database():
+        for tracker_url in _postgres_database():
+            with running_stack(
+                tmp_path_factory.mktemp("pgstack"),
+                DATABASE_URL=services_url,
+                TRACKER_STORE_URL=tracker_url,
+                LOCK_STORE_URL="redis://127.0.0.1:6379/3",
+            ) as running:
+                running.tracker_url = tracker_url
+                yield running

@@ -17,13 +17,11 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Iterator
 
-import pytest
-
 from bot.model_cache import ensure_model
 from bot.runtime import Stack
 from core.settings import get_settings
 from services.seed import PEOPLE, cccd_of
-from tests.conftest import _postgres_database, free_port
+from tests.conftest import free_port
 
 BRIDGE_TOKEN = "test-bridge-token"
 REST_TOKEN = "test-rest-token"
@@ -158,24 +156,3 @@ class Chat:
         """The credential of a services component, for tests acting as that component (an operator)."""
         assert self.stack.credentials is not None
         return {"Authorization": f"Bearer {self.stack.credentials.service_tokens[component]}"}
-
-
-@pytest.fixture(scope="session")
-def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def postgres_chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
-    """The same assistant with services and tracker store on PostgreSQL and a Redis lock store."""
-    for services_url in _postgres_database():
-        for tracker_url in _postgres_database():
-            with running_stack(
-                tmp_path_factory.mktemp("pgstack"),
-                DATABASE_URL=services_url,
-                TRACKER_STORE_URL=tracker_url,
-                LOCK_STORE_URL="redis://127.0.0.1:6379/3",
-            ) as running:
-                running.tracker_url = tracker_url  # type: ignore[attr-defined]
-                yield running

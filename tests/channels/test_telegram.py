@@ -216,6 +216,7 @@ def webhook(channel_stack: ChannelStack, fake_telegram: FakeTelegram) -> Iterato
         "TELEGRAM_WEBHOOK_URL": "https://tlas.example.test/telegram/hook",
         "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "TELEGRAM_WEBHOOK_PORT": str(port),
+        "STATE_DB_PATH": str(channel_stack.var_dir / "state.db"),  # where the runtime's processes keep it
     }
     process = spawn("bot.channels.telegram", env, channel_stack.var_dir / "logs" / "telegram-webhook.log")
     try:

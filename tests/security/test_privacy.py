@@ -25,6 +25,12 @@ def scripted(stack: Chat) -> dict[str, list[str]]:
     for secret in SECRETS:
         reply = stack.say("scan-secrets", secret)
         assert "đã xóa mã" in reply and "không bao giờ hỏi mã OTP" in reply, reply
+    # In the middle of the identity form too: the warning, then the question the form was asking.
+    stack.say("scan-secrets", "xác thực danh tính")
+    stack.say("scan-secrets", "1")
+    reply = stack.say("scan-secrets", SECRETS[0])
+    assert "đã xóa mã" in reply and "không bao giờ hỏi mã OTP" in reply and "CCCD" in reply, reply
+    stack.say("scan-secrets", "thôi")
     verify(stack, "scan-binh", 1)
     stack.say("scan-binh", "liên kết tài khoản agribank")
     stack.say("scan-binh", spare_account_of(1))

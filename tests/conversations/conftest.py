@@ -71,6 +71,10 @@ def running_stack(var_dir: Path, **overrides: str) -> Iterator[Chat]:
         "BRIDGE_TOKEN": BRIDGE_TOKEN,
         "REST_TOKEN": REST_TOKEN,
         "RATE_LIMIT_PER_MINUTE": "40",
+        # No adapters unless asked for: another session stack's variables may still be set.
+        "TELEGRAM_BOT_TOKEN": "",
+        "ZALO_APP_ID": "",
+        "ZALO_OA_SECRET": "",
         **overrides,
     }
     with environment(**env):

@@ -37,13 +37,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from core.settings import ROOT, VAR_DIR, Settings, get_settings
+from core.settings import COMPONENTS, ROOT, VAR_DIR, Settings, get_settings
 
 START_TIMEOUT_S = 240  # Rasa loads its model in ~10-50 s on two cores
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 STABLE_AFTER_S = 60.0  # a process that ran this long starts again from the shortest delay
 SUPERVISE_EVERY_S = 0.5
-COMPONENTS = ("actions", "channels", "importer", "console", "vneid")  # callers of the services API
 # Never inherited by every process: each is handed back only to the processes that need it.
 SECRET_VARIABLES = (
     "SERVICE_TOKEN", "SERVICE_TOKENS", "ACTION_TOKEN", "REST_TOKEN", "WEB_COOKIE_SECRET", "BRIDGE_TOKEN",
@@ -52,6 +51,7 @@ SECRET_VARIABLES = (
 )  # fmt: skip
 TELEGRAM_SECRETS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
 ZALO_SECRETS = ("ZALO_OA_SECRET", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN")
+PASSED_SECRETS = (*TELEGRAM_SECRETS, *ZALO_SECRETS, "VAULT_KEYS")  # configured ones, handed to their process
 
 
 def tracker_store_config(url: str) -> dict[str, Any]:
@@ -130,6 +130,7 @@ class Credentials:
     rest_token: str  # empty: the REST channel is off
     rest_token_generated: bool
     web_cookie_secret: str
+    configured: dict[str, str] = field(default_factory=dict)  # channel and vault secrets set at the start
 
     @classmethod
     def for_start(cls, settings: Settings, var_dir: Path) -> Credentials:
@@ -143,13 +144,14 @@ class Credentials:
             rest_token=settings.rest_token or (secrets.token_urlsafe(24) if generate_rest else ""),
             rest_token_generated=generate_rest,
             web_cookie_secret=settings.web_cookie_secret or kept_secret(var_dir / "web_cookie.key"),
+            configured={name: os.environ[name] for name in PASSED_SECRETS if os.environ.get(name)},
         )
 
     def environment(self, name: str, settings: Settings) -> dict[str, str]:
         """What process `name` receives of the secrets: only its own."""
         channels = {"SERVICE_TOKEN": self.service_tokens["channels"], "BRIDGE_TOKEN": self.bridge_token}
         own: dict[str, dict[str, str]] = {
-            "services": {"SERVICE_TOKENS": ",".join(f"{key}:{value}" for key, value in self.service_tokens.items())},
+            "services": {"SERVICE_TOKENS": ",".join(f"{key}={value}" for key, value in self.service_tokens.items())},
             "vneid": {"SERVICE_TOKEN": self.service_tokens["vneid"]},
             "actions": {"SERVICE_TOKEN": self.service_tokens["actions"], "ACTION_TOKEN": self.action_token},
             "rasa": {
@@ -161,16 +163,15 @@ class Credentials:
                 "SANIC_REQUEST_MAX_SIZE": str(settings.max_body_bytes),
                 "SANIC_RESPONSE_TIMEOUT": str(int(settings.turn_timeout_s) + 20),
             },
-            "telegram": {**channels, **_configured(TELEGRAM_SECRETS)},
-            "zalo": {**channels, **_configured(ZALO_SECRETS)},
+            "telegram": {**channels, **self._configured(TELEGRAM_SECRETS)},
+            "zalo": {**channels, **self._configured(ZALO_SECRETS)},
         }
         if name == "services":
-            own["services"].update(_configured(("VAULT_KEYS",)))
+            own["services"].update(self._configured(("VAULT_KEYS",)))
         return own.get(name, {})
 
-
-def _configured(names: tuple[str, ...]) -> dict[str, str]:
-    return {name: os.environ[name] for name in names if os.environ.get(name)}
+    def _configured(self, names: tuple[str, ...]) -> dict[str, str]:
+        return {name: self.configured[name] for name in names if name in self.configured}
 
 
 def write_endpoints(settings: Settings, path: Path) -> Path:
@@ -217,6 +218,7 @@ class Stack:
     demo_people: list[dict[str, str]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     credentials: Credentials | None = None
+    base_env: dict[str, str] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _supervisor: threading.Thread | None = None
@@ -227,7 +229,11 @@ class Stack:
         return [(name, child.process) for name, child in self.children.items() if child.process is not None]
 
     def _environment(self, name: str) -> dict[str, str]:
-        inherited = {key: value for key, value in os.environ.items() if key not in SECRET_VARIABLES}
+        # The environment of the start, also for a child started again later: the runtime's own may
+        # have changed since (tests run several stacks from one process).
+        if not self.base_env:
+            self.base_env.update(os.environ)
+        inherited = {key: value for key, value in self.base_env.items() if key not in SECRET_VARIABLES}
         own = self.credentials.environment(name, self.settings) if self.credentials else {}
         return {
             **inherited,
@@ -296,8 +302,8 @@ class Stack:
         )  # fmt: skip
         if s.mode == "demo" and importlib.util.find_spec("services.vneid_standin") is not None:
             self.add(
-                "vneid", ["-m", "services.vneid_standin", "--port", str(s.vneid_port)],
-                f"http://{local}:{s.vneid_port}/health",
+                "vneid", ["-m", "services.vneid_standin", "--host", s.host, "--port", str(s.vneid_standin_port)],
+                f"http://{local}:{s.vneid_standin_port}/health",
             )  # fmt: skip
         self.add("actions", ["-m", "actions.server"], f"http://{local}:{s.action_port}/health")
         self.add(

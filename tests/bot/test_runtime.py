@@ -75,7 +75,7 @@ def test_quiet_hours_setting(monkeypatch) -> None:
             get_settings()
 
 
-def test_a_process_that_stops_is_started_again_with_growing_pauses(tmp_path: Path) -> None:
+def test_a_process_that_stops_is_started_again_with_growing_pauses(tmp_path: Path, monkeypatch) -> None:
     import os
     import signal
     import time
@@ -83,8 +83,10 @@ def test_a_process_that_stops_is_started_again_with_growing_pauses(tmp_path: Pat
     from bot.runtime import Stack
     from tests.channels.background import wait_until
 
+    monkeypatch.setenv("ACTION_PORT", "6055")
     stack = Stack(get_settings(), tmp_path / "model.tar.gz", var_dir=tmp_path, log_dir=tmp_path / "logs")
     stack.add("steady", ["-c", "import time; time.sleep(120)"])
+    monkeypatch.setenv("ACTION_PORT", "7055")  # the runtime's environment changes (another stack in tests)
     stack.add("crashing", ["-c", "raise SystemExit(3)"])
     steady = stack.children["steady"].process
     stack.supervise()
@@ -94,7 +96,10 @@ def test_a_process_that_stops_is_started_again_with_growing_pauses(tmp_path: Pat
         assert "exit code 3" in stopped[0] and "restarting in 1 s" in stopped[0] and "restarting in 2 s" in stopped[1]
         os.killpg(steady.pid, signal.SIGKILL)  # killed from outside: started again, the others untouched
         wait_until(lambda: stack.children["steady"].process is not steady, timeout=10)
-        assert stack.children["steady"].process.poll() is None
+        restarted = stack.children["steady"].process
+        assert restarted.poll() is None
+        environment = Path(f"/proc/{restarted.pid}/environ").read_bytes().split(b"\0")
+        assert b"ACTION_PORT=6055" in environment, "started again as it was started first"
         assert "steady stopped (exit code -9)" in (tmp_path / "logs" / "runtime.log").read_text()
     finally:
         stack.stop()

@@ -37,20 +37,28 @@ def _hours(name: str, default: str) -> tuple[int, int] | None:
     return hours
 
 
-def _pairs(name: str) -> dict[str, str]:
-    """ "actions:abc,channels:def" -> {"actions": "abc", "channels": "def"} (empty entries ignored)."""
-    pairs = {}
-    for item in os.environ.get(name, "").split(","):
-        key, _, value = item.strip().partition(":")
-        if key and value:
-            pairs[key] = value
-    return pairs
+COMPONENTS = ("actions", "channels", "operator", "console", "vneid")  # who may call the services API
+MODES = ("demo", "production")
+
+
+def _tokens(name: str) -> dict[str, str]:
+    """Credentials per calling component, "actions=…,channels=…"; short or unknown ones are refused."""
+    tokens: dict[str, str] = {}
+    for part in filter(None, (item.strip() for item in os.environ.get(name, "").split(","))):
+        component, _, token = part.partition("=")
+        component, token = component.strip(), token.strip()
+        if component not in COMPONENTS:
+            raise ValueError(f"{name}: unknown component {component!r} (known: {', '.join(COMPONENTS)})")
+        if len(token) < 16:
+            raise ValueError(f"{name}: the token of {component} must have at least 16 characters")
+        tokens[component] = token
+    return tokens
 
 
 def _mode() -> str:
     mode = os.environ.get("TLAS_MODE", "demo").strip().lower() or "demo"
-    if mode not in ("demo", "production"):
-        raise ValueError(f'TLAS_MODE must be "demo" or "production", not {mode!r}')
+    if mode not in MODES:
+        raise ValueError(f"TLAS_MODE must be demo or production, not {mode!r}")
     return mode
 
 
@@ -97,8 +105,8 @@ class Settings:
     service_timeout_s: float = field(default_factory=lambda: _float("SERVICE_TIMEOUT_S", 5.0))
     # This process's credential for the services API (one per calling component, set by the runtime).
     service_token: str = field(default_factory=lambda: os.environ.get("SERVICE_TOKEN", ""))
-    # The services process's table of component credentials, "actions:<t>,channels:<t>,...".
-    service_tokens: dict[str, str] = field(default_factory=lambda: _pairs("SERVICE_TOKENS"))
+    # The services process's table of component credentials, "actions=<t>,channels=<t>,...".
+    service_tokens: dict[str, str] = field(default_factory=lambda: _tokens("SERVICE_TOKENS"))
     # Rasa's credential at the action server (sent as a Bearer header; generated per start when unset).
     action_token: str = field(default_factory=lambda: os.environ.get("ACTION_TOKEN", ""))
     # Integrations' credential for the REST channel; the REST channel is off while it is unset.
@@ -120,7 +128,7 @@ class Settings:
     retention_days: float = field(default_factory=lambda: _float("CONVERSATION_RETENTION_DAYS", 90.0))
     retention_interval_s: float = field(default_factory=lambda: _float("RETENTION_INTERVAL_S", 3600.0))
     # The VNeID stand-in (demo mode only) listens here.
-    vneid_port: int = field(default_factory=lambda: _int("VNEID_PORT", 8101))
+    vneid_standin_port: int = field(default_factory=lambda: _int("VNEID_STANDIN_PORT", 8101))
     # A province may pay more than the national standard (k3 Điều 4 NĐ 20/2021, NĐ 76/2024).
     local_standard_vnd: int = field(default_factory=lambda: _int("LOCAL_STANDARD_VND", 0))
     # Seconds before a link request is decided, as a bank's answer would take (0 in tests).

@@ -110,7 +110,7 @@ def verify_in_vneid(say: Callable[[str], str], index: int) -> None:
 def payment_becomes_paid(stack: ChannelStack, beneficiary_id: int) -> None:
     """The payment service records this month's payment of the person as paid (as the bank's report would)."""
     payments = f"http://127.0.0.1:{stack.chat.stack.settings.services_port}/payment/v1"
-    operator = stack.chat.services_headers("importer")  # only an operator may mark a payment paid
+    operator = stack.chat.services_headers("operator")  # only an operator may mark a payment paid
     listed = urllib.request.Request(f"{payments}/beneficiaries/{beneficiary_id}/payments", headers=operator)
     with urllib.request.urlopen(listed, timeout=10) as reply:
         payment = json.load(reply)["payments"][0]

@@ -47,16 +47,16 @@ def test_secrets_are_generated_per_start_unless_configured(clean_env: pytest.Mon
     first, second = Credentials.for_start(get_settings(), tmp_path), Credentials.for_start(get_settings(), tmp_path)
     for name in ("action_token", "bridge_token", "rest_token"):
         assert len(getattr(first, name)) >= 32 and getattr(first, name) != getattr(second, name), name
-    assert set(first.service_tokens) == {"actions", "channels", "importer", "console", "vneid"}
+    assert set(first.service_tokens) == {"actions", "channels", "operator", "console", "vneid"}
     assert len(set(first.service_tokens.values())) == 5, "one credential per component"
     assert first.web_cookie_secret == second.web_cookie_secret, "kept under var/: reloads keep their conversation"
     assert (tmp_path / "web_cookie.key").stat().st_mode & 0o777 == 0o600
     assert first.rest_token in banner(get_settings(), [], first), "demo mode prints the REST token for curl"
     clean_env.setenv("BRIDGE_TOKEN", "configured")
-    clean_env.setenv("SERVICE_TOKENS", "actions:a1,channels:c1")
+    clean_env.setenv("SERVICE_TOKENS", "actions=" + "a" * 16 + ",channels=" + "c" * 16)
     configured = Credentials.for_start(get_settings(), tmp_path)
     assert configured.bridge_token == "configured"
-    assert (configured.service_tokens["actions"], configured.service_tokens["channels"]) == ("a1", "c1")
+    assert (configured.service_tokens["actions"], configured.service_tokens["channels"]) == ("a" * 16, "c" * 16)
 
 
 def test_production_opens_rest_only_with_a_configured_token(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_each_process_receives_only_its_own_secrets(clean_env: pytest.MonkeyPatc
     tokens = credentials.service_tokens
     services, actions, rasa = environments["services"], environments["actions.server"], environments["rasa"]
     telegram, retention = environments["bot.channels.telegram"], environments["bot.retention"]
-    assert services["SERVICE_TOKENS"].count(":") == 5 and "SERVICE_TOKEN" not in services
+    assert services["SERVICE_TOKENS"].count("=") == 5 and "SERVICE_TOKEN" not in services
     assert actions["SERVICE_TOKEN"] == tokens["actions"] and actions["ACTION_TOKEN"] == credentials.action_token
     assert rasa["SERVICE_TOKEN"] == tokens["channels"] and rasa["ACTION_TOKEN"] == credentials.action_token
     assert rasa["BRIDGE_TOKEN"] == telegram["BRIDGE_TOKEN"] == credentials.bridge_token

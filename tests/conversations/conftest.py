@@ -156,7 +156,7 @@ class Chat:
     def process(self, name: str) -> Any:
         return dict(self.stack.processes)[name]
 
-    def services_headers(self, component: str = "importer") -> dict[str, str]:
+    def services_headers(self, component: str = "operator") -> dict[str, str]:
         """The credential of a services component, for tests acting as that component (an operator)."""
         assert self.stack.credentials is not None
         return {"Authorization": f"Bearer {self.stack.credentials.service_tokens[component]}"}

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -244,3 +244,28 @@ class ActionAffirm(Action):
             return []
         dispatcher.utter_message(response="utter_approval_failed")
         return [SlotSet("approval_id", None)]
+
+
+# What the person said to end (the channel's `ending`, or the intent the NLU found) -> what the bot says.
+ENDINGS = {"restart": "utter_restart", "logout": "utter_logged_out", "goodbye": "utter_goodbye"}
+
+
+class ActionRestart(Action):
+    """Rasa's restart, plus the end of the verified session (PRODUCT.md §6): "bắt đầu lại", "đăng
+    xuất", "kết thúc", "tạm biệt". On a shared phone or an agent's browser tab, the next person
+    must find neither a live session nor the previous person's half-filled answers."""
+
+    def name(self) -> str:
+        return "action_restart"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        said = (tracker.latest_message.get("metadata") or {}).get("ending") or tracker.get_intent_of_latest_message()
+        try:
+            await VerificationClient().end_session(tracker.sender_id)
+        except NotFound:
+            pass  # no session: nothing to end
+        except (ServiceUnavailable, Refused):
+            dispatcher.utter_message(response="utter_session_not_ended")
+            return [Restarted()]
+        dispatcher.utter_message(response=ENDINGS.get(str(said), "utter_restart"))
+        return [Restarted()]

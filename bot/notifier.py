@@ -6,10 +6,11 @@ one; a send the channel refused is reported and tried again later, then given up
 keeps the count). Nothing is sent between 21:00 and 07:00 (Vietnam time, NOTIFY_QUIET_HOURS):
 messages wait in the outbox until morning.
 
-Telegram: `python -m bot.notifier`, at Telegram's pace (one message a second per chat, ~30 a
-second in all, a 429 retried after its `retry_after`). Zalo: inside the Zalo adapter process
-(bot/channels/zalo.py), the one owner of the OA's rotating tokens. Web-chat users cannot be
-reached: there is nobody to push to once the page is closed.
+Each channel's adapter process runs its own Notifier with its own sender: Telegram's
+(bot/channels/telegram.py) through the adapter's bot and Pacer, so replies and payment messages
+share one pace per bot token (one message a second per chat, ~30 a second in all, a 429 retried
+after its `retry_after`); Zalo's (bot/channels/zalo.py), the one owner of the OA's rotating
+tokens. Web-chat users cannot be reached: there is nobody to push to once the page is closed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any, Protocol
 from clients import NotificationsClient, Refused, ServiceUnavailable
 from core.formatting import money, vietnam_now
 from core.periods import period_label
-from core.settings import Settings, get_settings
 
 LOG = logging.getLogger("notifier")
 QUIET_HOURS = (21, 7)  # the default of NOTIFY_QUIET_HOURS
@@ -67,33 +67,6 @@ class Pace:
         if delay > 0:
             await asyncio.sleep(delay)
         self.last_chat[chat] = self.last_any = time.monotonic()
-
-
-class TelegramSender:
-    """sendMessage through python-telegram-bot, paced and 429-retried by the Telegram adapter's own
-    Pacer (3 tries in all); the base URL is configurable (tests use a fake)."""
-
-    def __init__(self, settings: Settings) -> None:
-        from telegram.ext import ExtBot
-
-        from bot.channels.telegram import Pacer
-
-        pacer = Pacer(settings.telegram_chat_interval_s, settings.telegram_max_per_second, max_retries=2)
-        self.bot = ExtBot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, rate_limiter=pacer)
-        self.ready = False
-
-    async def send(self, chat: str, text: str) -> bool:
-        from telegram.error import TelegramError
-
-        try:
-            if not self.ready:
-                await self.bot.initialize()
-                self.ready = True
-            await self.bot.send_message(chat_id=int(chat), text=text)
-            return True
-        except (TelegramError, ValueError) as error:  # a 429 past the last retry is a TelegramError too
-            LOG.error("notification not sent: %s", type(error).__name__)
-            return False
 
 
 class Notifier:
@@ -139,19 +112,3 @@ class Notifier:
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
             except asyncio.TimeoutError:
                 pass
-
-
-def main() -> None:
-    from bot.channels.adapter import configure_logging
-
-    settings = get_settings()
-    configure_logging([settings.telegram_bot_token])
-    senders: dict[str, Sender] = {"tg": TelegramSender(settings)} if settings.telegram_bot_token else {}
-    notifier = Notifier(
-        settings.payment_url, senders, timeout_s=settings.service_timeout_s, quiet_hours=settings.notify_quiet_hours
-    )
-    asyncio.run(notifier.run(settings.notify_interval_s, asyncio.Event()))
-
-
-if __name__ == "__main__":
-    main()

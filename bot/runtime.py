@@ -1,10 +1,19 @@
-"""The one place that starts everything: services, action server and Rasa server.
+"""The one place that starts everything, keeps it running, and hands each process its own secrets.
 
-`make run` calls `python -m bot.runtime`: it migrates and seeds the services' database, writes
-Rasa's endpoints file from the settings, starts the three processes, waits until each answers,
-prints where to chat and whom to try, and stops them all on Ctrl-C. Tests start the same stack
-on other ports with other databases. With TELEGRAM_BOT_TOKEN (or ZALO_APP_ID and ZALO_OA_SECRET)
-set, the channel adapters start too, once Rasa answers.
+`make run` calls `python -m bot.runtime`: it migrates and seeds the services' database (demo mode),
+writes Rasa's endpoints file from the settings, starts the services, the VNeID stand-in (demo mode),
+the action server and Rasa, waits until each answers, then the channel adapters the settings ask
+for and the retention job, prints where to chat, and stops them all on Ctrl-C. Tests start the
+same stack on other ports with other databases.
+
+Supervision: a process that stops is started again after 1, 2, 5, 10, 30, then every 60 seconds
+(back to 1 s once it has run for a minute); the others keep serving, and each event is printed
+and written to var/logs/runtime.log.
+
+Credentials: every component gets its own random services token per start unless configured
+(`SERVICE_TOKENS`), and each process receives only what it needs: the services process the table,
+each client its own `SERVICE_TOKEN`, Rasa and the action server `ACTION_TOKEN`, Rasa and the
+adapters `BRIDGE_TOKEN`, the Telegram and Zalo secrets only their adapter.
 """
 
 from __future__ import annotations
@@ -16,12 +25,13 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import yaml
@@ -29,6 +39,18 @@ import yaml
 from core.settings import COMPONENTS, ROOT, VAR_DIR, Settings, get_settings
 
 START_TIMEOUT_S = 240  # Rasa loads its model in ~10-50 s on two cores
+RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+STABLE_AFTER_S = 60.0  # a process that ran this long starts again from the shortest delay
+SUPERVISE_EVERY_S = 0.5
+# Never inherited by every process: each is handed back only to the processes that need it.
+SECRET_VARIABLES = (
+    "SERVICE_TOKEN", "SERVICE_TOKENS", "ACTION_TOKEN", "REST_TOKEN", "WEB_COOKIE_SECRET", "BRIDGE_TOKEN",
+    "VAULT_KEYS", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ZALO_OA_SECRET", "ZALO_APP_SECRET",
+    "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN",
+)  # fmt: skip
+TELEGRAM_SECRETS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
+ZALO_SECRETS = ("ZALO_OA_SECRET", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN")
+PASSED_SECRETS = (*TELEGRAM_SECRETS, *ZALO_SECRETS, "VAULT_KEYS")  # configured ones, handed to their process
 
 
 def tracker_store_config(url: str) -> dict[str, Any]:
@@ -69,55 +91,95 @@ def lock_store_config(url: str) -> dict[str, Any] | None:
     return config
 
 
+def local_host(settings: Settings) -> str:
+    """Where a process on this machine reaches a server listening on TLAS_HOST."""
+    return "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+
+
 def adapters(settings: Settings) -> dict[str, list[str]]:
     """The channel adapter processes the settings ask for (none without their tokens)."""
     wanted: dict[str, list[str]] = {}
     if settings.telegram_bot_token:
-        wanted["telegram"] = ["-m", "bot.channels.telegram"]
-        wanted["notifier"] = ["-m", "bot.notifier"]  # payment messages to Telegram users
+        wanted["telegram"] = ["-m", "bot.channels.telegram"]  # also sends the payment messages of Telegram users
     if settings.zalo_app_id and settings.zalo_oa_secret:
         wanted["zalo"] = ["-m", "bot.channels.zalo"]  # also sends the payment messages of Zalo users
     return wanted
 
 
-def adapter_environment(settings: Settings) -> dict[str, str]:
-    """Environment shared by Rasa and the adapters: a random bridge secret when adapters run and
-    none was configured, so the bridge channel is never open without one."""
-    if adapters(settings) and not settings.bridge_token:
-        return {"BRIDGE_TOKEN": secrets.token_urlsafe(32)}
-    return {}
+def kept_secret(path: Path) -> str:
+    """A random secret kept in a file (mode 600), so it outlives a restart: the web chat's cookies."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(secret)
+        return secret
 
 
-# Which credential for the services API each process holds (services/api/openapi.yaml x-callers);
-# the services hold them all, every other process only its own.
-PROCESS_COMPONENT = {"actions": "actions", "rasa": "channels", "telegram": "channels", "zalo": "channels",
-                     "notifier": "channels", "vneid": "vneid"}  # fmt: skip
+@dataclass(frozen=True)
+class Credentials:
+    """The secrets of one start: configured ones kept, missing ones generated."""
 
+    service_tokens: dict[str, str]
+    action_token: str
+    bridge_token: str
+    rest_token: str  # empty: the REST channel is off
+    rest_token_generated: bool
+    web_cookie_secret: str
+    configured: dict[str, str] = field(default_factory=dict)  # channel and vault secrets set at the start
 
-def service_credentials(settings: Settings) -> dict[str, str]:
-    """One credential per calling component: the configured SERVICE_TOKENS, random ones for the rest."""
-    return {component: settings.service_tokens.get(component) or secrets.token_urlsafe(32) for component in COMPONENTS}
+    @classmethod
+    def for_start(cls, settings: Settings, var_dir: Path) -> Credentials:
+        tokens = {name: settings.service_tokens.get(name) or secrets.token_urlsafe(32) for name in COMPONENTS}
+        # Demo mode opens REST for curl users with a token printed in the banner; production only when set.
+        generate_rest = not settings.rest_token and settings.mode == "demo"
+        return cls(
+            service_tokens=tokens,
+            action_token=settings.action_token or secrets.token_urlsafe(32),
+            bridge_token=settings.bridge_token or secrets.token_urlsafe(32),
+            rest_token=settings.rest_token or (secrets.token_urlsafe(24) if generate_rest else ""),
+            rest_token_generated=generate_rest,
+            web_cookie_secret=settings.web_cookie_secret or kept_secret(var_dir / "web_cookie.key"),
+            configured={name: os.environ[name] for name in PASSED_SECRETS if os.environ.get(name)},
+        )
 
+    def environment(self, name: str, settings: Settings) -> dict[str, str]:
+        """What process `name` receives of the secrets: only its own."""
+        channels = {"SERVICE_TOKEN": self.service_tokens["channels"], "BRIDGE_TOKEN": self.bridge_token}
+        own: dict[str, dict[str, str]] = {
+            "services": {"SERVICE_TOKENS": ",".join(f"{key}={value}" for key, value in self.service_tokens.items())},
+            "vneid": {"SERVICE_TOKEN": self.service_tokens["vneid"]},
+            "actions": {"SERVICE_TOKEN": self.service_tokens["actions"], "ACTION_TOKEN": self.action_token},
+            "rasa": {
+                **channels,  # the bridge hands shared phone numbers to the verification service
+                "ACTION_TOKEN": self.action_token,
+                "REST_TOKEN": self.rest_token,
+                "WEB_COOKIE_SECRET": self.web_cookie_secret,
+                # Sanic refuses larger bodies itself; its own timeout only backs up the channel's.
+                "SANIC_REQUEST_MAX_SIZE": str(settings.max_body_bytes),
+                "SANIC_RESPONSE_TIMEOUT": str(int(settings.turn_timeout_s) + 20),
+            },
+            "telegram": {**channels, **self._configured(TELEGRAM_SECRETS)},
+            "zalo": {**channels, **self._configured(ZALO_SECRETS)},
+        }
+        if name == "services":
+            own["services"].update(self._configured(("VAULT_KEYS",)))
+        return own.get(name, {})
 
-def credential_environment(name: str, credentials: dict[str, str]) -> dict[str, str]:
-    """What process `name` is given: all credentials for the services, its own for the others."""
-    if name == "services":
-        return {"SERVICE_TOKENS": ",".join(f"{component}={token}" for component, token in credentials.items())}
-    component = PROCESS_COMPONENT.get(name)
-    return {"SERVICE_TOKEN": credentials[component] if component else ""}
-
-
-def demo_processes(settings: Settings) -> dict[str, list[str]]:
-    """Processes that run only in demo mode: the VNeID stand-in (whoever has its link can approve)."""
-    if settings.mode != "demo":
-        return {}
-    return {"vneid": ["-m", "services.vneid_standin", "--host", settings.host, "--port",
-                      str(settings.vneid_standin_port)]}  # fmt: skip
+    def _configured(self, names: tuple[str, ...]) -> dict[str, str]:
+        return {name: self.configured[name] for name in names if name in self.configured}
 
 
 def write_endpoints(settings: Settings, path: Path) -> Path:
+    """Rasa's endpoints.yml; the action server's token is read from Rasa's environment, not the file."""
     endpoints: dict[str, Any] = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"},
+        "action_endpoint": {
+            "url": f"http://{local_host(settings)}:{settings.action_port}/webhook",
+            "headers": {"Authorization": "Bearer ${ACTION_TOKEN}"},
+        },
         "tracker_store": tracker_store_config(settings.tracker_store_url),
     }
     lock = lock_store_config(settings.lock_store_url)
@@ -129,49 +191,98 @@ def write_endpoints(settings: Settings, path: Path) -> Path:
 
 
 @dataclass
+class Child:
+    """One supervised process: how to start it, where it says it is ready, and its restarts."""
+
+    name: str
+    args: list[str]
+    health_url: str | None = None
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    failures: int = 0  # stops in a row without staying up STABLE_AFTER_S
+    restart_at: float | None = None
+
+
+@dataclass
 class Stack:
-    """The three processes of the assistant, started in order and stopped together."""
+    """The assistant's processes, started in order, restarted when one stops, stopped together."""
 
     settings: Settings
     model: Path
     var_dir: Path = VAR_DIR
     log_dir: Path | None = None
-    processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    on_event: Callable[[str], None] | None = None
+    children: dict[str, Child] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     demo_people: list[dict[str, str]] = field(default_factory=list)
-    credentials: dict[str, str] = field(default_factory=dict)
+    events: list[str] = field(default_factory=list)
+    credentials: Credentials | None = None
+    base_env: dict[str, str] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _supervisor: threading.Thread | None = None
 
-    def _environment(self, name: str = "") -> dict[str, str]:
-        environment = {
-            **os.environ,
+    @property
+    def processes(self) -> list[tuple[str, subprocess.Popen]]:
+        """The running process of each child (a restarted child has a new one)."""
+        return [(name, child.process) for name, child in self.children.items() if child.process is not None]
+
+    def _environment(self, name: str) -> dict[str, str]:
+        # The environment of the start, also for a child started again later: the runtime's own may
+        # have changed since (tests run several stacks from one process).
+        if not self.base_env:
+            self.base_env.update(os.environ)
+        inherited = {key: value for key, value in self.base_env.items() if key not in SECRET_VARIABLES}
+        own = self.credentials.environment(name, self.settings) if self.credentials else {}
+        return {
+            **inherited,
             **self.extra_env,
+            **own,
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONPATH": str(ROOT),
+            "TLAS_VAR_DIR": str(self.var_dir),
         }
-        environment.pop("SERVICE_TOKENS", None)
-        if self.credentials:
-            environment.update(credential_environment(name, self.credentials))
-        return environment
 
-    def _spawn(self, name: str, args: list[str]) -> None:
-        env = self._environment(name)
+    def _spawn(self, child: Child) -> None:
         output: Any = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-        )  # fmt: skip
-        self.processes.append((name, process))
+            output = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115 - the child holds it
+        try:
+            child.process = subprocess.Popen(
+                [sys.executable, *child.args], cwd=ROOT, env=self._environment(child.name), stdout=output,
+                stderr=subprocess.STDOUT if output else None, start_new_session=True,
+            )  # fmt: skip
+        finally:
+            if output is not None:
+                output.close()  # the child has its own copy of the descriptor
+        child.started_at = time.monotonic()
+
+    def add(self, name: str, args: list[str], health_url: str | None = None) -> None:
+        child = Child(name, args, health_url)
+        self.children[name] = child
+        self._spawn(child)
+
+    def event(self, text: str) -> None:
+        """Record what the supervisor did: in `events`, runtime.log and (make run) on screen."""
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}"
+        self.events.append(text)
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.log_dir / "runtime.log", "a", encoding="utf-8") as log:
+                log.write(line + "\n")
+        if self.on_event is not None:
+            self.on_event(line)
 
     def prepare_database(self) -> list[dict[str, str]]:
-        """Migrate and seed the services' database (as its own process); the demo people seeded."""
+        """Migrate the services' database and, in demo mode only, seed the synthetic people (as its own
+        process: bot/ never imports services/); returns the demo people seeded."""
+        seeding = [] if self.settings.mode == "demo" else ["--migrate-only"]
         done = subprocess.run(
-            [sys.executable, "-m", "services.seed", "--database-url", self.settings.database_url, "--json"],
-            cwd=ROOT, env=self._environment(), capture_output=True, text=True, timeout=START_TIMEOUT_S,
+            [sys.executable, "-m", "services.seed", "--database-url", self.settings.database_url, "--json", *seeding],
+            cwd=ROOT, env=self._environment("seed"), capture_output=True, text=True, timeout=START_TIMEOUT_S,
         )  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"preparing the services' database failed:\n{done.stderr[-2000:]}")
@@ -179,96 +290,139 @@ class Stack:
 
     def start(self) -> None:
         s = self.settings
-        self.credentials = service_credentials(s)
+        local = local_host(s)
+        self.credentials = Credentials.for_start(s, self.var_dir)
         self.demo_people = self.prepare_database()
         endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
-        self.extra_env.update(adapter_environment(s))
         if s.tracker_store_url.startswith("sqlite:///"):
             Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self._spawn("services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)])
-        for name, args in demo_processes(s).items():
-            self._spawn(name, args)
-        self._spawn("actions", ["-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)])
-        self._spawn(
+        self.add(
+            "services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)],
+            f"http://{local}:{s.services_port}/health",
+        )  # fmt: skip
+        if s.mode == "demo":
+            self.add(
+                "vneid", ["-m", "services.vneid_standin", "--host", s.host, "--port", str(s.vneid_standin_port)],
+                f"http://{local}:{s.vneid_standin_port}/health",
+            )  # fmt: skip
+        self.add("actions", ["-m", "actions.server"], f"http://{local}:{s.action_port}/health")
+        self.add(
             "rasa",
             ["-m", "rasa", "run", "--model", str(self.model), "--endpoints", str(endpoints),
              "--credentials", str(ROOT / "credentials.yml"), "--interface", s.host, "--port", str(s.rasa_port)],
+            f"http://{local}:{s.rasa_port}/webhooks/bridge/",
         )  # fmt: skip
         self.wait_ready()
-        # The adapters relay to Rasa's bridge channel, so they start once Rasa answers.
+        # The adapters relay to Rasa's bridge channel, so they start once Rasa answers. Telegram is not
+        # waited for: it keeps retrying while api.telegram.org cannot be reached.
         for name, args in adapters(s).items():
-            self._spawn(name, args)
+            self.add(name, args, f"http://{local}:{s.zalo_webhook_port}/health" if name == "zalo" else None)
+        self.add("retention", ["-m", "bot.retention"])
         self.wait_ready()
+        self.supervise()
 
-    def urls(self) -> dict[str, str]:
-        s = self.settings
-        urls = {
-            "services": f"http://{s.host}:{s.services_port}/health",
-            "vneid": f"http://{s.host}:{s.vneid_standin_port}/health",
-            "actions": f"http://127.0.0.1:{s.action_port}/health",
-            "rasa": f"http://{s.host}:{s.rasa_port}/webhooks/rest/",
-        }
-        # Telegram is not waited for: it keeps retrying while api.telegram.org cannot be reached.
-        urls["zalo"] = f"http://{s.host}:{s.zalo_webhook_port}/health"
-        started = dict(self.processes)
-        return {name: url for name, url in urls.items() if name in started}
+    def supervise(self) -> None:
+        """From now on, a child that stops is started again (in a background thread)."""
+        self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._supervisor.start()
 
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        for name, url in self.urls().items():
-            while True:
-                process = dict(self.processes)[name]
-                if process.poll() is not None:
+    def wait_ready(self, names: list[str] | None = None, timeout_s: float = START_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        for name in names or list(self.children):
+            child = self.children[name]
+            while child.health_url is not None:
+                process = child.process
+                if process is not None and process.poll() is not None and self._supervisor is None:
                     self.stop()
                     raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
                 try:
-                    with urllib.request.urlopen(url, timeout=2) as reply:
+                    with urllib.request.urlopen(child.health_url, timeout=2) as reply:
                         if reply.status == 200:
                             break
                 except (urllib.error.URLError, OSError):
                     pass
                 if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"{name} did not answer at {url} within {START_TIMEOUT_S} s")
+                    if self._supervisor is None:
+                        self.stop()
+                    raise RuntimeError(f"{name} did not answer at {child.health_url} within {timeout_s:g} s")
                 time.sleep(0.5)
 
+    def _supervise(self) -> None:
+        while not self._stopping.wait(SUPERVISE_EVERY_S):
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                for child in self.children.values():
+                    self._look_after(child)
+
+    def _look_after(self, child: Child) -> None:
+        now = time.monotonic()
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                child.restart_at = None
+                self._spawn(child)
+                self.event(f"{child.name} started again (restart {child.failures})")
+            return
+        code = child.process.poll() if child.process is not None else None
+        if code is None:
+            if child.failures and now - child.started_at > STABLE_AFTER_S:
+                child.failures = 0
+            return
+        delay = RESTART_DELAYS_S[min(child.failures, len(RESTART_DELAYS_S) - 1)]
+        child.failures += 1
+        child.restart_at = now + delay
+        self.event(f"{child.name} stopped (exit code {code}); the others keep serving; restarting in {delay:g} s")
+
     def stop(self) -> None:
-        for _name, process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for _name, process in reversed(self.processes):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        self._stopping.set()
+        if self._supervisor is not None and self._supervisor is not threading.current_thread():
+            self._supervisor.join(10)
+        with self._lock:
+            running = [child.process for child in reversed(self.children.values()) if child.process is not None]
+            for process in running:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in running:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            self.children.clear()
 
 
-def banner(settings: Settings, demo_people: list[dict[str, str]]) -> str:
+def banner(settings: Settings, demo_people: list[dict[str, str]], credentials: Credentials | None = None) -> str:
+    base = f"http://{settings.host}:{settings.rasa_port}/webhooks"
     channels = []
     if settings.telegram_bot_token:
         mode = f"webhook {settings.telegram_webhook_url}" if settings.telegram_webhook_url else "long polling"
         channels.append(f"  Telegram:  {mode}")
     if settings.zalo_app_id and settings.zalo_oa_secret:
         channels.append(f"  Zalo OA:   webhook on http://{settings.host}:{settings.zalo_webhook_port}/zalo/webhook")
-    demo_lines = []
-    if settings.mode == "demo":
-        standin = f"http://{settings.host}:{settings.vneid_standin_port}"
-        demo_lines.append(f"  Demo mode: VNeID approvals go to a stand-in page ({standin}) that whoever has the link")
-        demo_lines.append("             can approve; never use demo mode with real people (TLAS_MODE=production).")
+    if credentials is None or not credentials.rest_token:
+        rest = ["  REST:      off (set REST_TOKEN to open it for an integration)"]
+    else:
+        shown = credentials.rest_token if credentials.rest_token_generated else "$REST_TOKEN"
+        note = "   (a token generated for this run)" if credentials.rest_token_generated else ""
+        body = '{"sender": "me", "message": "menu"}'
+        rest = [
+            f"  REST:      curl -H 'Authorization: Bearer {shown}' -d '{body}' \\",
+            f"               {base}/rest/webhook{note}",
+        ]
+    demo = settings.mode == "demo"
     lines = [
         "",
-        "Trợ lý An sinh is running.",
-        f"  Web chat:  http://{settings.host}:{settings.rasa_port}/webhooks/webchat/chat",
-        f"  REST:      POST http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook",
+        "Trợ lý An sinh is running"
+        + (" in DEMO MODE: synthetic people, VNeID stand-in; not for real people's data." if demo else "."),
+        f"  Web chat:  {base}/webchat/chat",
+        *rest,
         f"  Services:  http://{settings.host}:{settings.services_port}/openapi.yaml",
         *channels,
-        *demo_lines,
-        '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu"',
-        "  Demo people (synthetic): " + ", ".join(f"{p['name']} (CCCD {p['cccd']})" for p in demo_people),
-        "Press Ctrl-C to stop.",
+        '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu", "đăng xuất"',
     ]
+    if demo_people:
+        lines.append("  Demo people (synthetic): " + ", ".join(f"{p['name']} (CCCD {p['cccd']})" for p in demo_people))
+    lines += ["  A process that stops is started again; what happens is printed here.", "Press Ctrl-C to stop."]
     return "\n".join(lines)
 
 
@@ -279,7 +433,10 @@ def main() -> None:
     from bot.model_cache import ensure_model
 
     settings = get_settings()
-    stack = Stack(settings, args.model or ensure_model(quiet=True), log_dir=VAR_DIR / "logs")
+    stack = Stack(
+        settings, args.model or ensure_model(quiet=True), log_dir=VAR_DIR / "logs",
+        on_event=lambda line: print(f"[runtime] {line}", file=sys.stderr, flush=True),
+    )  # fmt: skip
     stopping = False
 
     def on_signal(_signum: int, _frame: Any) -> None:
@@ -292,11 +449,9 @@ def main() -> None:
     try:
         print("starting services, action server and Rasa server (about a minute) ...", flush=True)
         stack.start()
-        print(banner(settings, stack.demo_people), flush=True)
-        while all(process.poll() is None for _, process in stack.processes):
-            time.sleep(1)
-        failed = [name for name, process in stack.processes if process.poll() is not None]
-        print(f"{', '.join(failed)} stopped unexpectedly; see {VAR_DIR / 'logs'}", file=sys.stderr)
+        print(banner(settings, stack.demo_people, stack.credentials), flush=True)
+        while True:
+            time.sleep(1)  # the supervisor thread restarts what stops
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
     finally:

@@ -33,3 +33,8 @@ def clock_time(moment: datetime | str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return format_time(moment.astimezone(VIETNAM), "HH:mm", locale="vi")
+
+
+def vietnam_today() -> date:
+    """Today's date in Vietnam: "tháng này" means Vietnam's month, whatever the server's clock zone."""
+    return vietnam_now().date()

@@ -74,6 +74,8 @@ def _local_host() -> str:
 
 @dataclass(frozen=True)
 class Settings:
+    # demo: `make run` with synthetic people and the VNeID stand-in; production: real providers only.
+    mode: str = field(default_factory=_mode)
     host: str = field(default_factory=lambda: os.environ.get("TLAS_HOST", "127.0.0.1"))
     services_port: int = field(default_factory=lambda: _int("SERVICES_PORT", 8100))
     action_port: int = field(default_factory=lambda: _int("ACTION_PORT", 5055))
@@ -105,9 +107,6 @@ class Settings:
         )
     )
     service_timeout_s: float = field(default_factory=lambda: _float("SERVICE_TIMEOUT_S", 5.0))
-    # demo: `make run` on a laptop, with the VNeID stand-in; production refuses to start without a
-    # real second-factor provider, vault keys and service credentials.
-    mode: str = field(default_factory=_mode)
     # This process's credential for the services API (one per calling component, set by the runtime).
     service_token: str = field(default_factory=lambda: os.environ.get("SERVICE_TOKEN", ""))
     # The services' side: every component's credential, "actions=…,channels=…,operator=…" (see COMPONENTS).
@@ -143,6 +142,26 @@ class Settings:
             "WEBCHAT_URL", f"http://{_local_host()}:{_int('RASA_PORT', 5005)}/webhooks/webchat/chat"
         )
     )
+    # Rasa's credential at the action server (sent as a Bearer header; generated per start when unset).
+    action_token: str = field(default_factory=lambda: os.environ.get("ACTION_TOKEN", ""))
+    # Integrations' credential for the REST channel; the REST channel is off while it is unset.
+    rest_token: str = field(default_factory=lambda: os.environ.get("REST_TOKEN", ""))
+    # Signs the web chat's cookie (its conversation id); `make run` keeps one under var/ when unset.
+    web_cookie_secret: str = field(default_factory=lambda: os.environ.get("WEB_COOKIE_SECRET", ""))
+    # A turn that takes longer is answered "hệ thống đang bận" (a hung action server or service).
+    turn_timeout_s: float = field(default_factory=lambda: _float("TURN_TIMEOUT_S", 10.0))
+    # Largest chat webhook body; a message is at most MAX_MESSAGE_CHARS anyway.
+    max_body_bytes: int = field(default_factory=lambda: _int("CHAT_MAX_BODY_BYTES", 64 * 1024))
+    # Messages one sender may send per minute on any channel (PRODUCT.md §6).
+    rate_limit_per_minute: int = field(default_factory=lambda: _int("RATE_LIMIT_PER_MINUTE", 30))
+    # Shared state of the channels (de-duplication keys, rate counters): Redis when set, else a SQLite file.
+    state_redis_url: str = field(default_factory=lambda: os.environ.get("STATE_REDIS_URL", ""))
+    state_db_path: Path = field(
+        default_factory=lambda: Path(os.environ.get("STATE_DB_PATH", VAR_DIR / "state.db"))
+    )
+    # Conversation events older than this are deleted (PRODUCT.md §6), checked every interval.
+    retention_days: float = field(default_factory=lambda: _float("CONVERSATION_RETENTION_DAYS", 90.0))
+    retention_interval_s: float = field(default_factory=lambda: _float("RETENTION_INTERVAL_S", 3600.0))
     # A province may pay more than the national standard (k3 Điều 4 NĐ 20/2021, NĐ 76/2024).
     local_standard_vnd: int = field(default_factory=lambda: _int("LOCAL_STANDARD_VND", 0))
     # Seconds before a link request is decided, as a bank's answer would take (0 in tests).

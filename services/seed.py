@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.formatting import vietnam_today
 from core.rules import load_rules
 from core.values import WALLETS
 from services.db import make_engine, migrate, session_factory, transaction
@@ -222,12 +223,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Create the services' database and seed demo data")
     parser.add_argument("--database-url", default=get_settings().database_url)
     parser.add_argument("--json", action="store_true", help="print the demo people as JSON on the last line")
+    parser.add_argument("--migrate-only", action="store_true", help="bring the schema up to date, seed nobody")
     args = parser.parse_args()
     migrate(args.database_url)
-    with transaction(session_factory(make_engine(args.database_url))) as session:
-        added = seed(session, date.today())
+    added = 0
+    if not args.migrate_only:
+        with transaction(session_factory(make_engine(args.database_url))) as session:
+            added = seed(session, vietnam_today())
     if args.json:
-        print(json.dumps({"added": added, "demo_people": banner_people()}, ensure_ascii=False))
+        people = [] if args.migrate_only else banner_people()
+        print(json.dumps({"added": added, "demo_people": people}, ensure_ascii=False))
     else:
         print(f"database ready; {added} demo people added" if added else "database ready; demo data already there")
 

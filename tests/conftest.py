@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import threading
 import uuid
 from dataclasses import replace
 from datetime import date
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import requests
@@ -40,9 +41,18 @@ def as_component(component: str) -> requests.Session:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nobody listens on, below the range the kernel hands to outgoing connections (32768-60999
+    on Linux): a server the runtime starts again must find its port free, and any keep-alive
+    connection of any process may hold a port of that range for minutes."""
+    for _ in range(500):
+        port = random.randint(20_000, 32_000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def _postgres_database() -> Iterator[str]:
@@ -153,3 +163,32 @@ def services(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve
     with standin, server:
         server.standin = standin
         yield server
+
+
+# ---- the whole assistant, started as `make run` starts it (shared by tests/conversations and tests/security) ----
+
+
+@pytest.fixture(scope="session")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The assistant on SQLite."""
+    from tests.conversations.conftest import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def postgres_chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The same assistant with services and tracker store on PostgreSQL and a Redis lock store."""
+    from tests.conversations.conftest import running_stack
+
+    for services_url in _postgres_database():
+        for tracker_url in _postgres_database():
+            with running_stack(
+                tmp_path_factory.mktemp("pgstack"),
+                DATABASE_URL=services_url,
+                TRACKER_STORE_URL=tracker_url,
+                LOCK_STORE_URL="redis://127.0.0.1:6379/3",
+            ) as running:
+                running.tracker_url = tracker_url
+                yield running

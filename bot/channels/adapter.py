@@ -1,5 +1,6 @@
 """What our channel adapters (Telegram, Zalo) share: the client of the bridge channel, one turn at a
-time per person, and bot menus written out as numbered text for channels without buttons.
+time per person, repeated deliveries dropped, and bot menus written out as numbered text for
+channels without buttons.
 
 The adapters are separate processes (see bridge.py); this module has no PTB or Rasa import.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Hashable
@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator, Hashable
 import aiohttp
 
 from bot.channels.guard import REPLIES
+from bot.state import StateUnavailable, shared_state
 
 LOG = logging.getLogger(__name__)
 # The reply to voice, photos, stickers, files and videos, on every channel.
@@ -143,22 +144,12 @@ class TurnLocks:
         return len(self._entries)
 
 
-class RecentKeys:
-    """The last `size` keys seen (message ids), to drop deliveries a platform repeats; bounded memory."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._keys: OrderedDict[str, None] = OrderedDict()
-
-    def seen(self, key: str) -> bool:
-        """True if `key` was seen before; remembers it either way."""
-        if key in self._keys:
-            self._keys.move_to_end(key)
-            return True
-        self._keys[key] = None
-        while len(self._keys) > self.size:
-            self._keys.popitem(last=False)
-        return False
-
-    def __len__(self) -> int:
-        return len(self._keys)
+async def first_delivery(key: str, ttl_s: float) -> bool:
+    """False when a platform delivers the same update again (kept in the shared state, so a restart
+    of the adapter does not forget it); True when the state cannot be reached (answer twice rather
+    than never)."""
+    try:
+        return await shared_state().first_time(key, ttl_s)
+    except StateUnavailable as error:
+        LOG.warning("repeated deliveries not checked: %s", error)
+        return True

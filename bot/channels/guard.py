@@ -20,7 +20,20 @@ REPLIES = {
     "binary": "Dạ, tin nhắn có ký tự lạ cháu không đọc được. Bác gõ lại bằng chữ giúp cháu nhé.",
     "busy": "Dạ, hệ thống đang bận, cháu chưa trả lời được. Bác thử lại sau ít phút nhé.",
     "command": "Dạ, Bác gõ câu hỏi bằng lời, hoặc bấm nút cháu gửi giúp cháu nhé.",
+    "slow_down": "Dạ, Bác nhắn nhanh quá, cháu chưa kịp đọc. Bác đợi một phút rồi nhắn tiếp giúp cháu nhé.",
+    "secret": "Dạ, cháu đã xóa mã Bác vừa gửi, không lưu lại. Bác đừng gửi mã OTP, mật khẩu hay mã PIN cho ai nhé.",
 }
+
+# Who may be named where (ASCII, length-limited, matched whole): a sender id is a database key,
+# a lock name and a log field, so anything else is refused at the door with a 400.
+REST_SENDER = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # an integration's own user id; stored as rest:<id>
+BRIDGE_SENDER = re.compile(r"(?:tg|zalo):[A-Za-z0-9_\-]{1,64}")  # only our own adapters name these
+WEB_SENDER = re.compile(r"web:[a-z]{26}")  # issued by the server, carried in a signed cookie
+
+
+def valid_sender(value: Any, pattern: re.Pattern[str]) -> str | None:
+    """`value` when it is a string matching `pattern` as a whole, else None."""
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None
 
 
 @dataclass(frozen=True)
@@ -34,9 +47,13 @@ class Verdict:
         return REPLIES[self.reason]
 
 
+# Invisible characters that split a word in two without showing ("li\u200bên kết" looks like "liên kết").
+ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+
+
 def normalise(text: str) -> str:
-    """NFC (some keyboards send decomposed Vietnamese), no control characters, single spaces."""
-    text = unicodedata.normalize("NFC", text)
+    """NFC (some keyboards send decomposed Vietnamese), no zero-width or control characters, single spaces."""
+    text = unicodedata.normalize("NFC", ZERO_WIDTH.sub("", text))
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return " ".join(text.split())
 
@@ -60,11 +77,58 @@ def screen(text: Any, max_chars: int = 1000) -> Verdict | None:
 
 
 RESTART_PHRASES = {"bat dau lai", "lam lai tu dau", "bat dau lai tu dau", "khoi dong lai", "restart", "reset"}
+LOGOUT_PHRASES = {"ket thuc", "ket thuc phien", "ket thuc phien lam viec", "thoat", "thoat ra", "logout", "log out"}
+GOODBYE_PHRASES = {"bye", "bye bye", "bai bai", "goodbye"}
+# Polite endings that do not change what a short command means ("đăng xuất nhé cháu").
+_TAILS = {"a", "nhe", "nha", "nhen", "nghe", "di", "chau", "em", "giup", "giup chau", "voi", "luon", "cho toi"}
+
+
+def _bare(text: str) -> str:
+    words = re.sub(r"[^\w\s]", " ", fold_words(text)).split()
+    while words and words[-1] in _TAILS:
+        words.pop()
+    return " ".join(words)
 
 
 def is_restart(text: str) -> bool:
     """'Bắt đầu lại', 'làm lại từ đầu': the person wants a fresh conversation (PRODUCT.md 3.11)."""
-    return fold_words(text).strip(" .!?") in RESTART_PHRASES
+    return _bare(text) in RESTART_PHRASES
+
+
+def farewell(text: str) -> str | None:
+    """How a person ends what they were doing, said in a few words: "restart" ("bắt đầu lại"),
+    "logout" ("đăng xuất", "kết thúc") or "goodbye" ("tạm biệt"); None for anything else.
+
+    Each of them ends the verified session (PRODUCT.md §6): on a shared phone the next person must
+    not see the last one's payments. Longer sentences are left to the NLU (intent `logout`).
+    """
+    bare = _bare(text)
+    if bare in RESTART_PHRASES:
+        return "restart"
+    if "dang xuat" in bare or bare in LOGOUT_PHRASES:
+        return "logout"
+    if "tam biet" in bare or bare in GOODBYE_PHRASES:
+        return "goodbye"
+    return None
+
+
+# A secret someone is about to give away: an OTP or code with its digits, a password or PIN with
+# its value. Asking about one ("có người xin mã OTP") is a scam report for the NLU, not a secret.
+_CODE = re.compile(
+    r"\b(?:otp|ma xac (?:thuc|nhan)|ma giao dich|ma pin|pin|ma vneid|passcode)\b\D{0,30}?\d(?:[ .\-]?\d){3,7}\b"
+)
+_PASSWORD = re.compile(
+    r"\b(?:mat khau|mk|password|pass|ma pin|ma vneid|passcode)\b.{0,40}?(?:\bla\b|:|=)\s*(\S{4,})"
+)
+
+
+def volunteered_secret(text: str) -> bool:
+    """'mã OTP 483920', 'mật khẩu ngân hàng của tôi là abc123', 'mk: Abc@2024' (no diacritics too)."""
+    folded = fold_words(text)
+    if _CODE.search(folded):
+        return True
+    found = _PASSWORD.search(folded)
+    return bool(found and any(ch.isdigit() for ch in found.group(1)))
 
 
 _TYPED_NUMBER = re.compile(r"^(?:s[ốo]\s*)?(\d{1,2})\s*[.)]?$", re.IGNORECASE)

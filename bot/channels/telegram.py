@@ -7,7 +7,12 @@ Rasa because PTB's extras and Rasa 3.6 pin conflicting APScheduler versions (CHA
 
 Conversation ids are `tg:<chat id>`. Bot buttons become inline keyboards and every tap is answered;
 a message asking for the phone number offers Telegram's "share contact" button, and a contact is used
-only when it is the sender's own. Logs carry no message text, phone number or token.
+only when it is the sender's own. An update Telegram delivers again (same `update_id`, also after a
+restart of this process) is dropped. Logs carry no message text, phone number or token.
+
+The same process sends the payment messages of Telegram users who opted in (bot/notifier.py),
+through the same bot and Pacer as the replies: one pacer per bot token, so replies and payment
+messages together stay within Telegram's limits.
 """
 
 from __future__ import annotations
@@ -39,14 +44,24 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, Te
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseRateLimiter,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.channels.adapter import NOT_TEXT_REPLY, BridgeClient, TurnLocks, configure_logging, menu_text
+from bot.channels.adapter import (
+    NOT_TEXT_REPLY,
+    BridgeClient,
+    TurnLocks,
+    configure_logging,
+    first_delivery,
+    menu_text,
+)
+from bot.notifier import Notifier
 from core.settings import Settings, get_settings
 from core.text import fold_words
 
@@ -61,6 +76,7 @@ KEY_PREFIX = "#"  # callback data standing for a long payload kept in CallbackKe
 CONTACT_BUTTON = "Chia sẻ số điện thoại"
 POLL_TIMEOUT_S = 10
 START_RETRY_S = 5.0
+UPDATE_MEMORY_S = 2 * 86400  # Telegram keeps an undelivered update for 24 hours
 REPLIES = {
     "other_contact": "Dạ, đây là số điện thoại của người khác nên cháu không dùng được. "
     "Bác bấm nút “Chia sẻ số điện thoại” để gửi số của chính Bác nhé.",
@@ -238,6 +254,7 @@ class TelegramAdapter:
             builder = builder.updater(None)
         application = builder.build()
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        application.add_handler(TypeHandler(Update, self.drop_repeats), group=-1)  # before every other handler
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(private & filters.CONTACT, self.on_contact))
         application.add_handler(MessageHandler(private & filters.TEXT, self.on_text))
@@ -247,6 +264,13 @@ class TelegramAdapter:
         return application
 
     # ---- handlers ---------------------------------------------------------------------------------
+
+    async def drop_repeats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An update seen before (Telegram retries a webhook, or re-sends after a restart) goes no further."""
+        bot_id = self.settings.telegram_bot_token.partition(":")[0]
+        if not await first_delivery(f"tg:{bot_id}:update:{update.update_id}", UPDATE_MEMORY_S):
+            LOG.info("repeated update dropped")
+            raise ApplicationHandlerStop
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Typed text (and typed numbers, which the bridge maps to the buttons last offered)."""
@@ -360,6 +384,15 @@ class TelegramAdapter:
             return False
         return True
 
+    # ---- payment messages ---------------------------------------------------------------------------
+
+    def notifier(self, bot: Any) -> Notifier:
+        """Payment messages to Telegram users, sent by this process's bot (and so its Pacer)."""
+        return Notifier(
+            self.settings.payment_url, {"tg": PaymentMessages(self, bot)}, timeout_s=self.settings.service_timeout_s,
+            quiet_hours=self.settings.notify_quiet_hours,
+        )  # fmt: skip
+
     # ---- running ----------------------------------------------------------------------------------
 
     def webhook_secret(self) -> str:
@@ -435,7 +468,10 @@ class TelegramAdapter:
                     assert application.updater is not None
                     await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT_S)
                     LOG.info("Telegram long polling started")
+                payments = self.notifier(application.bot).run(self.settings.notify_interval_s, stop)
+                notifier = asyncio.create_task(payments)
                 await stop.wait()
+                await asyncio.wait([notifier], timeout=10)
             finally:
                 if runner is not None:
                     await runner.cleanup()
@@ -446,6 +482,22 @@ class TelegramAdapter:
                 await application.shutdown()
         finally:
             await self.bridge.close()
+
+
+class PaymentMessages:
+    """The notifier's sender for Telegram: the adapter's bot and Pacer, never inside a turn under way."""
+
+    def __init__(self, adapter: TelegramAdapter, bot: Any) -> None:
+        self.adapter = adapter
+        self.bot = bot
+
+    async def send(self, chat: str, text: str) -> bool:
+        try:
+            chat_id = int(chat)
+        except ValueError:
+            return False
+        async with self.adapter.locks.hold(chat_id):
+            return await self.adapter.send(self.bot, chat_id, text, None)
 
 
 def main() -> None:

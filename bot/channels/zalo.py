@@ -1,11 +1,13 @@
 """Zalo Official Account channel: a webhook process relaying each person's message to the bridge channel.
 
-`python -m bot.channels.zalo` serves POST /zalo/webhook (behind an HTTPS reverse proxy). Zalo wants a
-200 within 2 seconds, so a request is only verified (signature over the raw body, 5-minute window),
-de-duplicated on `message.msg_id` and acknowledged; the turn runs in the background and the replies go
-out through the OA consultation-message API ("tin tư vấn"). Zalo shows no buttons there, so menus are
-numbered text lines, answered by typing the number. At most 3 messages a turn: replies within 48 h are
-free only up to 8 per user message (CHANNELS.md §2.1).
+`python -m bot.channels.zalo` serves POST /zalo/webhook (behind an HTTPS reverse proxy). Zalo wants
+a 200 within 2 seconds, so a request is only verified (signature over the raw body, 5-minute
+window), de-duplicated (on `message.msg_id`, or on sender + timestamp + a hash of the message when
+an event has none; kept in the shared state, so a restart does not forget) and acknowledged; the
+turn runs in the background and the replies go out through the OA consultation-message API ("tin
+tư vấn"). Zalo shows no buttons there, so menus are numbered text lines, answered by typing the
+number. At most 3 messages a turn: replies within 48 h are free only up to 8 per user message
+(CHANNELS.md §2.1).
 
 The same process sends the payment notifications of Zalo users (bot/notifier.py): it owns the OA's
 rotating tokens, and a second process refreshing them would spend the single-use refresh token the
@@ -38,9 +40,9 @@ from aiohttp import web
 from bot.channels.adapter import (
     NOT_TEXT_REPLY,
     BridgeClient,
-    RecentKeys,
     TurnLocks,
     configure_logging,
+    first_delivery,
     menu_text,
 )
 from bot.notifier import Notifier, Pace
@@ -51,6 +53,7 @@ LOG = logging.getLogger("bot.channels.zalo")
 WEBHOOK_PATH = "/zalo/webhook"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 MAX_AGE_MS = 5 * 60 * 1000  # replay window on the event's own timestamp (milliseconds)
+EVENT_MEMORY_S = 3600.0  # far longer than the replay window: an older copy is refused as stale anyway
 MAX_MESSAGES_PER_TURN = 3
 REFRESH_MARGIN_S = 300  # refresh this long before the access token expires
 # UNCONFIRMED: -216 is what a Chatwoot fork treats as an expired token, -201 "Invalid access
@@ -70,7 +73,7 @@ NOT_TEXT_EVENTS = frozenset(
         "user_send_business_card",
     }
 )
-USER_ID = re.compile(r"^[\w-]{1,60}$")  # what the bridge accepts after "zalo:"
+USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")  # what the bridge accepts after "zalo:" (ASCII)
 MENU_HINT = "Bác gõ số (1, 2...) để chọn ạ."
 
 
@@ -111,6 +114,16 @@ def verify_event(
     if abs(now_ms - int(timestamp)) > MAX_AGE_MS:
         return "stale timestamp"
     return None
+
+
+def delivery_key(event: dict[str, Any]) -> str:
+    """What makes one Zalo event itself: its `msg_id`, or else who sent what when (a hash, no text kept)."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    if message.get("msg_id") is not None:
+        return f"zalo:msg:{message['msg_id']}"
+    sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
+    content = json.dumps([event.get("event_name"), sender.get("id"), event.get("timestamp"), message], sort_keys=True)
+    return "zalo:event:" + hashlib.sha256(content.encode()).hexdigest()
 
 
 def render_turn(replies: list[dict[str, Any]]) -> list[str]:
@@ -277,7 +290,6 @@ class ZaloAdapter:
             initial,
         )  # fmt: skip
         self.client = ZaloClient(settings.zalo_api_base_url, self.tokens)
-        self.recent = RecentKeys()
         self.locks = TurnLocks()
         self.tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -300,9 +312,7 @@ class ZaloAdapter:
         if refusal is not None:
             LOG.warning("Zalo event refused: %s", refusal)
             return web.json_response({"error": "forbidden"}, status=403)
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
-        msg_id = message.get("msg_id")
-        if msg_id is not None and self.recent.seen(str(msg_id)):
+        if not await first_delivery(delivery_key(event), EVENT_MEMORY_S):
             return web.json_response({"status": "duplicate"})
         task = asyncio.create_task(self.handle(event))
         self.tasks.add(task)

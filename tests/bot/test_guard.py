@@ -66,3 +66,50 @@ def test_other_text_is_not_a_restart() -> None:
     from bot.channels.guard import is_restart
 
     assert not is_restart("bắt đầu liên kết lại tài khoản")
+
+
+@pytest.mark.parametrize(
+    ("text", "ending"),
+    [("Đăng xuất", "logout"), ("dang xuat nhe chau", "logout"), ("tôi muốn đăng xuất", "logout"),
+     ("Kết thúc!", "logout"), ("thoát", "logout"), ("Tạm biệt cháu nhé", "goodbye"), ("tam biet", "goodbye"),
+     ("bye", "goodbye"), ("Bắt đầu lại", "restart"), ("bat dau lai a", "restart")],
+)  # fmt: skip
+def test_ways_of_ending_a_session(text: str, ending: str) -> None:
+    from bot.channels.guard import farewell
+
+    assert farewell(text) == ending
+
+
+@pytest.mark.parametrize("text", ["khi nào kết thúc đợt chi trả", "thoát nghèo còn được trợ cấp không", "chào cháu"])
+def test_sentences_that_only_mention_an_ending_are_not_one(text: str) -> None:
+    from bot.channels.guard import farewell
+
+    assert farewell(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [("mã OTP 483920", True), ("ma otp la 483 920", True), ("OTP: 4839-20", True),
+     ("mật khẩu ngân hàng của tôi là abc123", True), ("mat khau cua toi la Abc@2024", True), ("mã pin 1234", True),
+     ("mã xác thực 123456 đây", True), ("có người gọi xin mã OTP của tôi", False), ("mật khẩu là gì", False),
+     ("quên mật khẩu ngân hàng thì làm sao", False), ("tháng 12 năm 2025 có tiền chưa", False)],
+)  # fmt: skip
+def test_volunteered_secrets(text: str, secret: bool) -> None:
+    from bot.channels.guard import volunteered_secret
+
+    assert volunteered_secret(text) is secret
+
+
+def test_zero_width_characters_and_lone_surrogates_do_not_reach_understanding() -> None:
+    assert normalise("li\u200bên k\u200cết t\u200dài\u2060 kho\ufeffản") == "liên kết tài khoản"
+    assert normalise("xin\ud800 chào") == "xin chào"
+
+
+def test_sender_patterns_are_ascii_and_whole() -> None:
+    from bot.channels.guard import BRIDGE_SENDER, REST_SENDER, WEB_SENDER, valid_sender
+
+    assert valid_sender("tg:-100123", BRIDGE_SENDER) and valid_sender("zalo:5797_abc", BRIDGE_SENDER)
+    for wrong in ("tg:1\n", "tg:١٢", "web:1", "tg:", "sms:1", None, 5):
+        assert valid_sender(wrong, BRIDGE_SENDER) is None
+    assert valid_sender("crm-user.42", REST_SENDER) and valid_sender("tg:1", REST_SENDER) is None
+    assert valid_sender("web:" + "q" * 26, WEB_SENDER) and valid_sender("web:" + "Q" * 26, WEB_SENDER) is None

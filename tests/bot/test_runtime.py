@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from bot.model_cache import inputs_hash
+from bot.runtime import SUPERVISE_EVERY_S as SUPERVISE_PAUSE_S
 from bot.runtime import lock_store_config, tracker_store_config, write_endpoints
 from core.settings import get_settings
 
@@ -37,8 +38,13 @@ def test_lock_store_from_url() -> None:
 def test_endpoints_file(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("ACTION_PORT", "6055")
     monkeypatch.setenv("LOCK_STORE_URL", "redis://127.0.0.1:6379/1")
-    written = yaml.safe_load(write_endpoints(get_settings(), tmp_path / "e.yml").read_text())
+    monkeypatch.setenv("ACTION_TOKEN", "the-action-secret")
+    text = write_endpoints(get_settings(), tmp_path / "e.yml").read_text()
+    written = yaml.safe_load(text)
     assert written["action_endpoint"]["url"] == "http://127.0.0.1:6055/webhook"
+    # Rasa reads the action server's token from its environment: the file holds none.
+    assert written["action_endpoint"]["headers"] == {"Authorization": "Bearer ${ACTION_TOKEN}"}
+    assert "the-action-secret" not in text
     assert written["lock_store"]["type"] == "redis" and written["tracker_store"]["dialect"] == "sqlite"
 
 
@@ -67,3 +73,35 @@ def test_quiet_hours_setting(monkeypatch) -> None:
         monkeypatch.setenv("NOTIFY_QUIET_HOURS", wrong)
         with pytest.raises(ValueError, match="NOTIFY_QUIET_HOURS"):
             get_settings()
+
+
+def test_a_process_that_stops_is_started_again_with_growing_pauses(tmp_path: Path, monkeypatch) -> None:
+    import os
+    import signal
+    import time
+
+    from bot.runtime import Stack
+    from tests.channels.background import wait_until
+
+    monkeypatch.setenv("ACTION_PORT", "6055")
+    stack = Stack(get_settings(), tmp_path / "model.tar.gz", var_dir=tmp_path, log_dir=tmp_path / "logs")
+    stack.add("steady", ["-c", "import time; time.sleep(120)"])
+    monkeypatch.setenv("ACTION_PORT", "7055")  # the runtime's environment changes (another stack in tests)
+    stack.add("crashing", ["-c", "raise SystemExit(3)"])
+    steady = stack.children["steady"].process
+    stack.supervise()
+    try:
+        wait_until(lambda: sum("crashing started again" in event for event in stack.events) >= 2, timeout=20)
+        stopped = [event for event in stack.events if event.startswith("crashing stopped")]
+        assert "exit code 3" in stopped[0] and "restarting in 1 s" in stopped[0] and "restarting in 2 s" in stopped[1]
+        os.killpg(steady.pid, signal.SIGKILL)  # killed from outside: started again, the others untouched
+        wait_until(lambda: stack.children["steady"].process is not steady, timeout=10)
+        restarted = stack.children["steady"].process
+        assert restarted.poll() is None
+        environment = Path(f"/proc/{restarted.pid}/environ").read_bytes().split(b"\0")
+        assert b"ACTION_PORT=6055" in environment, "started again as it was started first"
+        assert "steady stopped (exit code -9)" in (tmp_path / "logs" / "runtime.log").read_text()
+    finally:
+        stack.stop()
+    time.sleep(SUPERVISE_PAUSE_S)
+    assert stack.children == {}

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
-from bot.channels.adapter import RecentKeys, Redact, TurnLocks, menu_text
+import pytest
+
+import bot.state
+from bot.channels.adapter import Redact, TurnLocks, first_delivery, menu_text
 
 
 async def test_turns_of_one_person_keep_their_order_and_others_do_not_wait() -> None:
@@ -21,12 +25,30 @@ async def test_turns_of_one_person_keep_their_order_and_others_do_not_wait() -> 
     assert len(locks) == 0, "no lock is kept once a person's turns are done"
 
 
-def test_repeated_ids_are_recognised_within_a_bounded_memory() -> None:
-    recent = RecentKeys(size=2)
-    assert not recent.seen("m1") and recent.seen("m1")
-    recent.seen("m2")
-    recent.seen("m3")
-    assert len(recent) == 2 and not recent.seen("m1")
+async def test_repeated_deliveries_are_recognised_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATE_DB_PATH", str(tmp_path / "state.db"))
+    monkeypatch.delenv("STATE_REDIS_URL", raising=False)
+    bot.state._SHARED.clear()
+    assert await first_delivery("tg:1:update:42", 60) and not await first_delivery("tg:1:update:42", 60)
+    for state in bot.state._SHARED.values():
+        await state.close()
+    bot.state._SHARED.clear()  # the adapter process starts again: a new connection to the same file
+    assert not await first_delivery("tg:1:update:42", 60)
+    assert await first_delivery("tg:1:update:43", 60)
+    for state in bot.state._SHARED.values():
+        await state.close()
+    bot.state._SHARED.clear()
+
+
+async def test_an_unreachable_state_lets_the_message_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATE_REDIS_URL", "redis://127.0.0.1:1/0")
+    bot.state._SHARED.clear()
+    assert await first_delivery("zalo:msg:1", 60) and await first_delivery("zalo:msg:1", 60)
+    for state in bot.state._SHARED.values():
+        await state.close()
+    bot.state._SHARED.clear()
 
 
 def test_menu_as_numbered_text() -> None:

@@ -9,8 +9,9 @@ from datetime import datetime
 
 import pytest
 
+from bot.channels.telegram import PaymentMessages, TelegramAdapter
 from bot.channels.zalo import ZaloAdapter, ZaloSender
-from bot.notifier import Notifier, TelegramSender, compose, quiet
+from bot.notifier import Notifier, compose, quiet
 from core.settings import get_settings
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo
 from tests.conftest import SERVICE_TOKENS, as_component
@@ -28,11 +29,16 @@ def as_channels(services, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sender(as_channels, fake_telegram, monkeypatch: pytest.MonkeyPatch) -> TelegramSender:
+async def sender(as_channels, fake_telegram, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PaymentMessages]:
+    """The Telegram adapter's own sender: its bot, its Pacer (one per bot token), its turn locks."""
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"{fake_telegram.url}/bot")
     monkeypatch.setenv("TELEGRAM_CHAT_INTERVAL_S", "0.05")
-    return TelegramSender(get_settings())
+    adapter = TelegramAdapter(get_settings())
+    application = adapter.build(webhook=True)
+    await application.initialize()
+    yield PaymentMessages(adapter, application.bot)
+    await application.shutdown()
 
 
 def subscribe(services, channel_user: str, beneficiary_id: int) -> None:

@@ -109,7 +109,7 @@ def test_a_telegram_user_opts_in_and_is_told_when_the_money_arrives(
     assert "xác thực xong" in texts(person.share(contact=own))
     assert "cháu sẽ nhắn Bác" in texts(person.say("có tiền thì báo cho tôi nhé"))
     before = len(fake_telegram.sent(TELEGRAM_TOKEN, person.id))
-    payment_becomes_paid(channel_stack, beneficiary_id=6)  # sent by the notifier process make run starts
+    payment_becomes_paid(channel_stack, beneficiary_id=6)  # sent by the adapter's notifier, through its Pacer
     (pushed,) = replies_after(lambda: fake_telegram.sent(TELEGRAM_TOKEN, person.id), before)
     assert "đã vào tài khoản của Bác" in pushed["text"]
     time.sleep(1.0)
@@ -216,6 +216,7 @@ def webhook(channel_stack: ChannelStack, fake_telegram: FakeTelegram) -> Iterato
         "TELEGRAM_WEBHOOK_URL": "https://tlas.example.test/telegram/hook",
         "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "TELEGRAM_WEBHOOK_PORT": str(port),
+        "STATE_DB_PATH": str(channel_stack.var_dir / "state.db"),  # where the runtime's processes keep it
     }
     process = spawn("bot.channels.telegram", env, channel_stack.var_dir / "logs" / "telegram-webhook.log")
     try:
@@ -267,6 +268,35 @@ def test_webhook_without_the_secret_is_refused(webhook: str, fake_telegram: Fake
     assert post_update(webhook, update, secret) == 403
     time.sleep(0.3)
     assert fake_telegram.sent(WEBHOOK_TOKEN, person.id) == []
+
+
+def test_an_update_delivered_twice_is_answered_once_also_by_a_restarted_adapter(
+    webhook: str, fake_telegram: FakeTelegram, channel_stack: ChannelStack
+) -> None:
+    person = Person(fake_telegram, WEBHOOK_TOKEN, lambda update: None)
+    update = {"update_id": next(_update_ids), "message": person._message(text="xin chào")}
+    assert post_update(webhook, update, WEBHOOK_SECRET) == 200
+    replies_after(lambda: fake_telegram.sent(WEBHOOK_TOKEN, person.id), 0)
+    assert post_update(webhook, update, WEBHOOK_SECRET) == 200  # Telegram retries a webhook it thinks failed
+    # A new adapter process (a restart, or a second replica) shares what was seen.
+    port = free_port()
+    env = {
+        "TELEGRAM_BOT_TOKEN": WEBHOOK_TOKEN, "TELEGRAM_WEBHOOK_URL": "https://tlas.example.test/telegram/hook",
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET, "TELEGRAM_WEBHOOK_PORT": str(port),
+        "STATE_DB_PATH": str(channel_stack.var_dir / "state.db"), "PAYMENT_URL": "http://127.0.0.1:9/payment/v1",
+    }  # fmt: skip
+    process = spawn("bot.channels.telegram", env, channel_stack.var_dir / "logs" / "telegram-restarted.log")
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}/health", process)
+        assert post_update(f"http://127.0.0.1:{port}/telegram/hook", update, WEBHOOK_SECRET) == 200
+        time.sleep(1.0)
+        assert len(fake_telegram.sent(WEBHOOK_TOKEN, person.id)) == 1, "answered once"
+        fresh = {"update_id": next(_update_ids), "message": person._message(text="menu")}
+        assert post_update(f"http://127.0.0.1:{port}/telegram/hook", fresh, WEBHOOK_SECRET) == 200
+        replies_after(lambda: fake_telegram.sent(WEBHOOK_TOKEN, person.id), 1)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(15)
 
 
 # ---- parts, without the network ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import stat
 import time
 import urllib.error
@@ -18,8 +19,16 @@ import pytest
 from bot.channels.adapter import NOT_TEXT_REPLY
 from bot.channels.zalo import Tokens, TokenStore, render_turn, signature, verify_event
 from tests.channels.background import wait_until
-from tests.channels.conftest import ChannelStack, payment_becomes_paid, replies_after, verify_in_vneid
+from tests.channels.conftest import (
+    ChannelStack,
+    payment_becomes_paid,
+    replies_after,
+    spawn,
+    verify_in_vneid,
+    wait_for_health,
+)
 from tests.channels.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, Sent
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.stack
 _ids = itertools.count(3_900_000_000_001)
@@ -128,6 +137,35 @@ def test_same_message_delivered_twice_is_answered_once(follower: Follower) -> No
     replies_after(follower.received, 0)
     time.sleep(0.5)
     assert len(follower.received()) == 1
+
+
+def test_an_event_without_msg_id_is_answered_once_also_after_a_restart(
+    follower: Follower, fake_zalo: FakeZalo, channel_stack: ChannelStack
+) -> None:
+    event = follower.event("user_send_text", {"text": "xin chào"})
+    del event["message"]["msg_id"]
+    assert follower.post(event)[0] == 200
+    replies_after(follower.received, 0)
+    assert follower.post(event)[0] == 200
+    port = free_port()  # a new adapter process: a restart, or a second replica behind the proxy
+    env = {
+        "ZALO_WEBHOOK_PORT": str(port), "ZALO_TOKEN_FILE": str(channel_stack.token_file),  # the current tokens
+        "STATE_DB_PATH": str(channel_stack.var_dir / "state.db"), "PAYMENT_URL": "http://127.0.0.1:9/payment/v1",
+    }  # fmt: skip
+    process = spawn("bot.channels.zalo", env, channel_stack.var_dir / "logs" / "zalo-restarted.log")
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}/health", process)
+        follower.url = f"http://127.0.0.1:{port}/zalo/webhook"
+        assert follower.post(event)[0] == 200
+        time.sleep(1.0)
+        assert len(follower.received()) == 1, "answered once"
+        other = follower.event("user_send_text", {"text": "xin chào"})
+        del other["message"]["msg_id"]
+        other["timestamp"] = str(int(event["timestamp"]) + 1)  # the same words a moment later: a new message
+        assert follower.send(other)[0].startswith("Dạ, cháu chào Bác")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(15)
 
 
 def test_image_gets_a_polite_reply_and_follow_is_ignored(follower: Follower) -> None:

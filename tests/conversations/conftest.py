@@ -1,24 +1,30 @@
-"""The whole assistant started as `make run` starts it, on free ports with throw-away databases."""
+"""The whole assistant started as `make run` starts it, on free ports with throw-away databases.
+
+`Chat` talks to it as each door's users do: an integration on REST (with REST_TOKEN; its senders
+live under `rest:`), a browser on the web chat (the server names the sender in a signed cookie,
+one cookie jar per test sender), our own adapters on the bridge (BRIDGE_TOKEN, `tg:`/`zalo:`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Iterator
-
-import pytest
 
 from bot.model_cache import ensure_model
 from bot.runtime import Stack
 from core.settings import get_settings
 from services.seed import PEOPLE, cccd_of
-from tests.conftest import _postgres_database, free_port
+from tests.conftest import free_port
 
 BRIDGE_TOKEN = "test-bridge-token"
+REST_TOKEN = "test-rest-token"
 
 
 def identity_answers(index: int, first: str = "xác thực danh tính") -> list[str]:
@@ -64,6 +70,12 @@ def running_stack(var_dir: Path, **overrides: str) -> Iterator[Chat]:
         "SERVICE_TIMEOUT_S": "1",
         "LINK_DECISION_DELAY_S": "0",
         "BRIDGE_TOKEN": BRIDGE_TOKEN,
+        "REST_TOKEN": REST_TOKEN,
+        "RATE_LIMIT_PER_MINUTE": "40",
+        # No adapters unless asked for: another session stack's variables may still be set.
+        "TELEGRAM_BOT_TOKEN": "",
+        "ZALO_APP_ID": "",
+        "ZALO_OA_SECRET": "",
         **overrides,
     }
     with environment(**env):
@@ -76,48 +88,76 @@ def running_stack(var_dir: Path, **overrides: str) -> Iterator[Chat]:
 
 
 class Chat:
-    """Talks to the REST channel like an integration would."""
+    """Talks to the channels like their users do (see the module docstring)."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.url = f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks"
+        self.cookies: dict[str, str] = {}  # web chat: test sender -> the cookie the server issued
+
+    @staticmethod
+    def rest_sender(sender: str) -> str:
+        """The REST sender for a test's sender name (REST senders have no "tg:"-like prefix)."""
+        return sender.replace(":", "-")
+
+    def conversation_id(self, sender: str, channel: str = "rest") -> str:
+        """The tracker store's id of a test sender's conversation."""
+        if channel == "rest":
+            return f"rest:{self.rest_sender(sender)}"
+        if channel == "webchat":
+            return self.cookies[sender].rpartition(".")[0]
+        return sender
+
+    def request(
+        self, channel: str, body: dict[str, Any] | bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """One raw POST to a channel's webhook: status, JSON answer, response headers."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}/{channel}/webhook", data=data, headers={"Content-Type": "application/json", **(headers or {})}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                return reply.status, json.load(reply), dict(reply.headers)
+        except urllib.error.HTTPError as error:
+            answer = error.read()
+            try:
+                return error.code, json.loads(answer), dict(error.headers)
+            except ValueError:
+                return error.code, answer.decode(errors="replace"), dict(error.headers)
 
     def post(
         self, sender: str, message: Any, channel: str = "rest", metadata: dict[str, Any] | None = None,
         token: str | None = BRIDGE_TOKEN,
     ) -> list[dict[str, Any]]:  # fmt: skip
-        body = json.dumps({"sender": sender, "message": message, "metadata": metadata or {}}).encode()
-        headers = {"Content-Type": "application/json"}
-        if channel == "bridge" and token:
-            headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(f"{self.url}/{channel}/webhook", data=body, headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return json.load(reply)
+        headers: dict[str, str] = {}
+        body: dict[str, Any] = {"message": message}
+        if channel == "rest":
+            headers["Authorization"] = f"Bearer {REST_TOKEN}"
+            body["sender"] = self.rest_sender(sender)
+        elif channel == "webchat":
+            if sender in self.cookies:
+                headers["Cookie"] = f"tlas_web={self.cookies[sender]}"
+        else:
+            body.update(sender=sender, metadata=metadata or {})
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+        status, answer, reply_headers = self.request(channel, body, headers)
+        if status != 200:
+            raise urllib.error.HTTPError(f"{self.url}/{channel}/webhook", status, str(answer), None, None)  # type: ignore[arg-type]
+        issued = SimpleCookie(reply_headers.get("Set-Cookie", "")).get("tlas_web")
+        if channel == "webchat" and issued is not None:
+            self.cookies[sender] = issued.value
+        return answer
 
-    def say(self, sender: str, message: Any) -> str:
+    def say(self, sender: str, message: Any, channel: str = "rest") -> str:
         """All reply texts of one turn, joined by newlines."""
-        return "\n".join(m.get("text", "") for m in self.post(sender, message))
+        return "\n".join(m.get("text", "") for m in self.post(sender, message, channel=channel))
 
     def process(self, name: str) -> Any:
         return dict(self.stack.processes)[name]
 
-
-@pytest.fixture(scope="session")
-def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def postgres_chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
-    """The same assistant with services and tracker store on PostgreSQL and a Redis lock store."""
-    for services_url in _postgres_database():
-        for tracker_url in _postgres_database():
-            with running_stack(
-                tmp_path_factory.mktemp("pgstack"),
-                DATABASE_URL=services_url,
-                TRACKER_STORE_URL=tracker_url,
-                LOCK_STORE_URL="redis://127.0.0.1:6379/3",
-            ) as running:
-                running.tracker_url = tracker_url  # type: ignore[attr-defined]
-                yield running
+    def services_headers(self, component: str = "operator") -> dict[str, str]:
+        """The credential of a services component, for tests acting as that component (an operator)."""
+        assert self.stack.credentials is not None
+        return {"Authorization": f"Bearer {self.stack.credentials.service_tokens[component]}"}

@@ -75,9 +75,12 @@ def test_request_without_sender_is_refused(chat) -> None:
     import urllib.error
     import urllib.request
 
+    from tests.conversations.conftest import REST_TOKEN
+
     request = urllib.request.Request(
-        f"{chat.url}/rest/webhook", data=b"[1,2]", headers={"Content-Type": "application/json"}
-    )
+        f"{chat.url}/rest/webhook", data=b"[1,2]",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"},
+    )  # fmt: skip
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(request, timeout=10)
     assert error.value.code == 400
@@ -107,7 +110,8 @@ def test_conversation_is_stored_in_the_sql_tracker_store(chat) -> None:
     chat.say("stored-1", "xin chào")
     database = chat.stack.settings.tracker_store_url.removeprefix("sqlite:///")
     with sqlite3.connect(database) as connection:
-        rows = connection.execute("SELECT count(*) FROM events WHERE sender_id = 'stored-1'").fetchone()[0]
+        query = "SELECT count(*) FROM events WHERE sender_id = ?"
+        rows = connection.execute(query, (chat.conversation_id("stored-1"),)).fetchone()[0]
     assert rows >= 3
 
 
@@ -116,7 +120,8 @@ def test_postgresql_and_redis_configuration(postgres_chat) -> None:
     assert "Phường Hải Châu (Đà Nẵng)" in answer
     engine = create_engine(postgres_chat.tracker_url, future=True)
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = 'pg-1'")).scalar_one()
+        query = text("SELECT count(*) FROM events WHERE sender_id = :sender")
+        rows = connection.execute(query, {"sender": postgres_chat.conversation_id("pg-1")}).scalar_one()
     engine.dispose()
     assert rows >= 4
 

@@ -1,15 +1,50 @@
-"""Identifiers are masked before conversation events are written."""
+"""Identifiers are masked before conversation events are written; dates, years and money stay readable."""
+
+import pytest
 
 from core.masking import mask_numbers, scrub
 
 
-def test_long_numbers_keep_only_the_last_four_digits() -> None:
-    assert mask_numbers("cccd của tôi là 079301004567") == "cccd của tôi là ********4567"
-    assert mask_numbers("sđt 0912 345 678 nhé") == "sđt ******5678 nhé"
-    assert mask_numbers("+84912345678") == "*******5678"
-    assert mask_numbers("stk 1903-4567-8901-2") == "stk *********9012"
-    assert mask_numbers("sinh năm 1948, 82 tuổi, tháng 9") == "sinh năm 1948, 82 tuổi, tháng 9"
-    assert mask_numbers("12345678") == "12345678"  # 8 digits: not an identifier we keep
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("cccd của tôi là 079301004567", "cccd của tôi là ********4567"),
+        ("sđt 0912 345 678 nhé", "sđt ******5678 nhé"),
+        ("0912.345.678", "******5678"),
+        ("+84912345678", "*******5678"),
+        ("stk 1903-4567-8901-2", "stk *********9012"),
+        ("số tài khoản 1234567", "số tài khoản ***4567"),  # 6-20 digits: what the link form accepts
+        ("stk 123456", "stk **3456"),
+        ("stk 123.456.789", "stk *****6789"),  # grouped like money, but no unit: may be an account
+        ("0123 456 789 0123 4567 8901 2345", "*" * 22 + "2345"),  # longer than 20: masked too
+        ("mã 4821", "mã 4821"),  # 4 and 5 digits: codes, years, amounts in words
+        ("12345", "12345"),
+    ],
+)
+def test_numbers_the_assistant_accepts_as_identifiers_keep_only_4_digits(typed: str, stored: str) -> None:
+    assert mask_numbers(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sinh năm 1948, 82 tuổi, tháng 9",
+        "sinh năm 1941 85 tuổi",  # a year and an age typed next to each other
+        "ngày 2 tháng 7 năm 1944",
+        "ngày sinh 2.7.1944",
+        "ngày sinh 02-07-1944",
+        "ngày sinh 12/3/1941",
+        "12 3 1941",
+        "kỳ 2025-12",
+        "năm học 2024-2025",
+        "ngày sinh 1944-07-02",
+        "Tháng 12/2025, trợ cấp xã hội: 500.000\u00a0₫, đã vào tài khoản",
+        "được 1.000.000 đồng không",
+        "2 triệu 500 nghìn",
+    ],
+)
+def test_dates_years_ages_and_money_stay_readable(text: str) -> None:
+    assert mask_numbers(text) == text
 
 
 def test_scrub_walks_events() -> None:

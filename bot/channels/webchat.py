@@ -1,0 +1,106 @@
+"""The web chat of `make run`: a page at /webhooks/webchat/chat and its webhook.
+
+The page never names its sender. The server issues a random conversation id (`web:` + 26 letters)
+in a cookie signed with WEB_COOKIE_SECRET (HMAC-SHA256; HttpOnly, SameSite=Lax, for this path
+only), so a reload keeps the conversation and nobody can choose, or guess, someone else's. A
+request without a valid cookie starts a new conversation; a body that names a sender is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import string
+from pathlib import Path
+from typing import Any
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.guard import WEB_SENDER, valid_sender
+from bot.channels.rest import GuardedInput, Handler, bad_request
+from core.settings import get_settings
+
+LOG = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+COOKIE = "tlas_web"
+COOKIE_PATH = "/webhooks/webchat"
+ID_LETTERS = 26  # a-z: about 122 bits, and no digits for the masking of stored text to touch
+
+
+def new_sender() -> str:
+    return "web:" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(ID_LETTERS))
+
+
+def sign(sender: str, secret: str) -> str:
+    """The cookie value for a conversation id: the id and its HMAC, so it cannot be made up."""
+    mac = hmac.new(secret.encode(), sender.encode(), hashlib.sha256).digest()
+    return f"{sender}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def verify(cookie: str | None, secret: str) -> str | None:
+    """The conversation id a cookie carries, or None when it is missing, malformed or forged."""
+    sender, _, _mac = (cookie or "").rpartition(".")
+    if valid_sender(sender, WEB_SENDER) is None:
+        return None
+    return sender if hmac.compare_digest(sign(sender, secret).encode(), str(cookie).encode()) else None
+
+
+class WebChatInput(GuardedInput):
+    """GET /webhooks/webchat/chat (the page), POST /webhooks/webchat/webhook (its messages)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secret = get_settings().web_cookie_secret
+        if not self.secret:
+            # `make run` keeps one under var/; without it, conversations last until this server restarts.
+            LOG.warning("WEB_COOKIE_SECRET is not set: web chat conversations end when the server restarts")
+            self.secret = secrets.token_urlsafe(32)
+
+    def sender_of(self, request: Request) -> tuple[str, bool]:
+        """This browser's conversation id, and whether it is new (then the cookie must be set)."""
+        known = verify(request.cookies.get(COOKIE), self.secret)
+        return (known, False) if known else (new_sender(), True)
+
+    def with_cookie(self, reply: HTTPResponse, request: Request, sender: str) -> HTTPResponse:
+        reply.cookies[COOKIE] = sign(sender, self.secret)
+        cookie = reply.cookies[COOKIE]
+        cookie["path"] = COOKIE_PATH
+        cookie["httponly"] = True
+        cookie["samesite"] = "Lax"
+        if request.headers.get("X-Forwarded-Proto", request.scheme) == "https":
+            cookie["secure"] = True
+        return reply
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        hook = Blueprint("webchat", __name__)
+        page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        self.health(hook)
+
+        @hook.route("/chat", methods=["GET"])
+        async def chat_page(request: Request) -> HTTPResponse:
+            sender, new = self.sender_of(request)
+            reply = response.html(page, headers={"Cache-Control": "no-store"})
+            return self.with_cookie(reply, request, sender) if new else reply
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = self.body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            if "sender" in body:
+                return bad_request("the web chat's sender comes from its cookie, not from the page")
+            sender, new = self.sender_of(request)
+            replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"))
+            reply = response.json([{key: value for key, value in m.items() if key != "recipient_id"} for m in replies])
+            return self.with_cookie(reply, request, sender) if new else reply
+
+        return hook

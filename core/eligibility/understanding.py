@@ -78,7 +78,7 @@ def _tables() -> dict[str, Any]:
         "facts": compiled,
         "was_receiving": receiving,
         "lexicon": lexicon,
-        "death": [tuple(w.split()) for w in sorted(data["death_words"], key=lambda w: -len(w.split()))],
+        "death": re.compile(data["death"]),
         "corrections": [re.compile(p) for p in data["corrections"]],
         "agent": [tuple(w.split()) for w in data["agent_words"]],
     }
@@ -126,6 +126,7 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
         if matched:
             phrase, key, word = matched
             after = index + len(phrase)
+            follows = words[after] if after < len(toks) else ""
             if after < len(toks) and words[after] == "cua":
                 after += 1
             owner = words[after] if after < len(toks) else ""
@@ -151,7 +152,7 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 found.append(Mention("relation", index, after + 1, key, KIN_WORDS.get(kin, kin), owner))
                 index = after + 1
                 continue
-            if fold(word) in CHILD_WORDS or key in ("child", "grandchild"):
+            if (fold(word) in CHILD_WORDS or key in ("child", "grandchild")) and follows not in ("la", "cua"):
                 found.append(Mention("children", index, index + len(phrase)))
                 index += len(phrase)
                 continue
@@ -379,8 +380,8 @@ def understand(text: str, today: date) -> Understood:
         elif len(infants) == 1:
             facts["infant_care"] = "one_child_under_36m"
 
-    # A death: words right after the person asked about, or a funeral word.
-    if subject is not None and subject.kind in ("relation", "customer") and _died(words, subject.end):
+    # A death of the person asked about (not of someone named just before the words), or a funeral word.
+    if subject is not None and subject.kind in ("relation", "customer") and _died(toks, mentions, subject):
         facts["deceased"] = True
     if not facts.get("orphan_situation") and not re.search(r"\bmo coi\b", expanded):
         facts.pop("was_receiving_child_allowance", None)  # "đang hưởng trợ cấp" continues a child's allowance only
@@ -430,9 +431,21 @@ def _describes(toks: list[Token], mention: Mention) -> bool:
     return bool(ahead) and (ahead[0].isdigit() or ahead[0] in ("la", "bi", "dang", "don", "nam", "sinh", "khong", "co"))
 
 
-def _died(words: list[str], after: int) -> bool:
-    window = words[after : after + 4]
-    return any(_match_at(window, i, phrase) for phrase in _tables()["death"] for i in range(min(2, len(window))))
+def _died(toks: list[Token], mentions: list[Mention], subject: Mention) -> bool:
+    words = [t.word for t in toks]
+    starts, position = [], 0
+    for word in words:  # the token each character of the joined text belongs to
+        starts.append(position)
+        position += len(word) + 1
+    text = " ".join(words)
+    if re.search(r"\bmo coi\b", text):
+        return False  # "mồ côi, cha mẹ mất": the parents died, not the child asked about
+    for found in _tables()["death"].finditer(text):
+        index = max(i for i, start in enumerate(starts) if start <= found.start())
+        others = [m for m in mentions if m is not subject and m.kind != "self" and index - 4 <= m.start < index]
+        if not others and index >= subject.start:
+            return True
+    return False
 
 
 def _foster(facts: dict[str, Any], text: str, ages: list[int], count: int | None) -> None:
@@ -477,6 +490,8 @@ def parse_reply(question: Mapping[str, Any], text: str, choice: str | None = Non
     for value, label in options:
         if folded in (fold(label), str(value).lower()) or words == fold(label):
             return {fact: value}
+    if kind not in BOUNDS and words.isdigit() and 1 <= int(words) <= len(options):
+        return {fact: options[int(words) - 1][0]}  # the button's number, typed
     if kind in BOUNDS:
         numbers = [int(n) for n in re.findall(r"\d+", words)]
         numbers += [NUMBER_WORDS[w] for w in words.split() if w in NUMBER_WORDS and kind == "count"]

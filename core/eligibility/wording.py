@@ -111,17 +111,22 @@ def short_name(item: Item) -> str:
     return template.format(rate=item.rate or "")
 
 
-def _what(item: Item) -> str:
-    """One benefit in the first answer, with its amount: per child when it is counted per child."""
+def _what(item: Item, per_month: str = "") -> str:
+    """One benefit in the first answer, with its amount: per child when counted per child, parts in brackets."""
     name = short_name(item)
     if item.per_child and item.count >= 1 and item.unit_amount_vnd:
         if item.count == 1:
-            return f"{name}: {money(item.unit_amount_vnd)} cho 1 cháu"
-        return f"{name}: mỗi cháu {money(item.unit_amount_vnd)}, {item.count} cháu là {money(item.amount_vnd or 0)}"
+            return f"{name}: {money(item.unit_amount_vnd)}{per_month} cho 1 cháu"
+        unit, total = money(item.unit_amount_vnd), money(item.amount_vnd or 0)
+        return f"{name}: mỗi cháu {unit}, {item.count} cháu là {total}{per_month}"
     if item.parts:
         parts = " + ".join(f"{label} {money(amount)}" for label, amount in item.parts)
-        return f"{name} {money(item.amount_vnd or 0)} ({parts})"
-    return f"{name} {money(item.amount_vnd or 0)}"
+        return f"{name} {money(item.amount_vnd or 0)}{per_month} ({parts})"
+    return f"{name} {money(item.amount_vnd or 0)}{per_month}"
+
+
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + " và " + parts[-1]
 
 
 def period_label(start: date, end: date) -> str:
@@ -163,12 +168,13 @@ def first_answer(
     if len(segments) > 1:
         text = fill(words["segments"], parts=_segments_text(segments))
     elif len(paid) == 1:
-        text = fill(words["eligible_one"], what=_what(paid[0]))
+        text = fill(words["eligible_one"], what=_what(paid[0], "/tháng"))
     elif paid:
-        listed = " và ".join(_what(item) for item in paid)
+        listed = _listed([_what(item) for item in paid])
         text = fill(words["eligible_many"], total=money(evaluation.monthly_total_vnd), what=listed)
     elif evaluation.care_support:
-        text = fill(words["care_only"], amount=money(evaluation.care_total_vnd))
+        family = facts.family_cares is True and not facts.carer
+        text = fill(words["care_family_only" if family else "care_only"], amount=money(evaluation.care_total_vnd))
     elif evaluation.unknown_amounts:
         text = ""
     elif evaluation.possible and not evaluation.complete:

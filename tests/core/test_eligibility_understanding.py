@@ -134,7 +134,8 @@ REPLIES = [
     ({"fact": "merit_group", "type": "choice", "options": [["war_invalid", "Thương binh"]]}, "benh binh",
      {"merit_group": "sick_soldier"}),
     ({"fact": "disability_level", "type": "choice", "options": [["especially_severe", "Đặc biệt nặng"],
-      ["severe", "Nặng"], ["none", "Không có, hoặc mức nhẹ"]]}, "2", None),
+      ["severe", "Nặng"], ["none", "Không có, hoặc mức nhẹ"]]}, "2", {"disability_level": "severe"}),
+    ({"fact": "disability_level", "type": "choice", "options": [["severe", "Nặng"]]}, "7", None),
 ]  # fmt: skip
 
 

@@ -1,8 +1,9 @@
-"""`make bench`: NLU accuracy and speed of our pipeline and of Rasa's stock one, side by side.
+"""`make bench`: NLU accuracy and speed of our pipeline and of Rasa's stock one, side by side, and the
+eligibility conversations (bench/eligibility.py).
 
-Both are trained from scratch on the same data (training time measured), then parse the held-out
-set and its no-diacritics copy in this process. Writes bench/results.json, bench/summary.md and a
-confusion-matrix image for each configuration.
+Both NLU pipelines are trained from scratch on the same data (training time measured), then parse the
+held-out set and its no-diacritics copy in this process. Writes bench/results.json, bench/summary.md
+and a confusion-matrix image for each configuration.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bench import eligibility
 from bench.nlu_eval import SCORED_ENTITIES, Report, evaluate, load_examples, without_diacritics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,9 +134,13 @@ def main() -> None:
         "training <= 180 s": ours["train_seconds"] <= 180,
         "at least as accurate as stock": held_out["intent_macro_f1"] >= stock["intent_macro_f1"],
     }
+    print("bench: eligibility conversations ...", flush=True)
+    results["eligibility"] = eligibility.run()
+    results["targets_met"] |= {f"eligibility: {k}": v for k, v in eligibility.targets(results["eligibility"]).items()}
+    summary = summarise(results) + "\n" + eligibility.summarise(results["eligibility"]) + "\n"
     (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    (OUT / "summary.md").write_text(summarise(results), encoding="utf-8")
-    print(summarise(results))
+    (OUT / "summary.md").write_text(summary, encoding="utf-8")
+    print(summary)
 
 
 if __name__ == "__main__":

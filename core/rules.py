@@ -55,9 +55,12 @@ class BenefitAmount:
     note: str = ""
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the rules load 5–15× faster
+
+
 def load_yaml(name: str) -> Any:
     with open(RULES_DIR / name, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
 
 
 def _periods(rows: list[dict[str, Any]]) -> list[Period]:

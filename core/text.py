@@ -30,5 +30,5 @@ def has_diacritics(text: str) -> bool:
 @lru_cache(maxsize=1)
 def teencode() -> dict[str, str]:
     """Chat abbreviations as typed (lower case) -> the standard words: 'ko' -> 'không' (core/rules/teencode.yml)."""
-    table = yaml.safe_load(TEENCODE_FILE.read_text(encoding="utf-8"))
+    table = yaml.load(TEENCODE_FILE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return {typed: standard for standard, spellings in table.items() for typed in spellings}

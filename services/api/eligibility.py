@@ -106,7 +106,16 @@ async def post_evaluate(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
+def warm_up() -> None:
+    """Load the rules and the wording once, so the first person does not wait for them (~1 s)."""
+    facts = Facts()
+    result, _ = evaluate_range(facts, date.today(), date.today())
+    first_answer(result, About(), facts)
+    details(result, About(), facts)
+
+
 def add_routes(app: web.Application) -> None:
+    warm_up()
     app.router.add_get("/standards", get_standards)
     app.router.add_get("/benefits", get_benefits)
     app.router.add_post("/evaluate", post_evaluate)

@@ -245,7 +245,9 @@ class ActionEligibilityDetails(Action):
         except (ServiceUnavailable, Refused):
             dispatcher.utter_message(response="utter_service_busy")
             return []
-        dispatcher.utter_message(text=check.details, buttons=RESULT_BUTTONS[1:])
+        buttons = [{"title": f"{n}. {b['title'].split('. ', 1)[1]}", "payload": b["payload"]}
+                   for n, b in enumerate(RESULT_BUTTONS[1:], start=1)]  # fmt: skip
+        dispatcher.utter_message(text=check.details, buttons=buttons)
         return []
 
 

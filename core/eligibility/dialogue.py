@@ -62,8 +62,10 @@ def follow_up(
     choice: str | None = None,
 ) -> Turn:
     """A reply: the answer to `question` if it is one, and whatever else the words say."""
-    answer = parse_reply(question, text, choice) if question else None
     understood = understand(text if not text.startswith("/") else "", today)
+    answer = parse_reply(question, text, choice) if question else None
+    if understood.corrected and understood.facts and not choice:
+        answer = None  # "à không, 79 tuổi" corrects what was said; it does not answer the pending question
     facts = dict(facts)
     if understood.about and understood.about.relation not in (about.relation, "self"):
         facts, about = {}, understood.about  # another person now: "còn mẹ tôi 79 tuổi thì sao"

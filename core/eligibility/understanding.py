@@ -511,8 +511,8 @@ def parse_reply(question: Mapping[str, Any], text: str, choice: str | None = Non
         return None
     if _NO.match(words) and any(value == "none" for value, _ in options):
         return {fact: "none"}
-    for value, label in options:  # "nhà tôi hộ nghèo" picks "Hộ nghèo"
-        if value != UNKNOWN and fold(label) in folded:
+    for value, label in options:  # "nhà tôi hộ nghèo" picks "Hộ nghèo" (a one-word label must be the whole reply)
+        if value != UNKNOWN and len(label.split()) > 1 and fold(label) in folded:
             return {fact: value}
     said = _fact_patterns(f" {words} ").get(fact)  # "thương binh" for the người có công group, "cận nghèo"...
     if said is not None:

@@ -182,8 +182,8 @@ def first_answer(
     else:
         text = fill(words["not_eligible"])
     if evaluation.care_support and paid:
-        care_self = any(item.key.startswith("care_k2a") or item.count > 1 for item in evaluation.care_support)
-        text += fill(words["care_self" if care_self else "care_family"], amount=money(evaluation.care_total_vnd))
+        family = facts.family_cares is True and not facts.carer  # the household cares for the person asked about
+        text += fill(words["care_family" if family else "care_self"], amount=money(evaluation.care_total_vnd))
     for item in evaluation.unknown_amounts:
         why = " (còn tùy tỷ lệ tổn thương)" if item.rate is None and item.group == "ncc" else ""
         what = short_name(item).replace(" %", "").strip()
@@ -265,7 +265,8 @@ def acknowledge(told: Mapping[str, Any], about: About, facts: Facts, corrected: 
     """'Dạ, cháu ghi nhận: mẹ Bác 82 tuổi, không có lương hưu.' — what was understood, so it can be corrected."""
     phrases = []
     table = texts()["told"]
-    for fact, value in told.items():
+    order = list(table)
+    for fact, value in sorted(told.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
         form = table.get(fact)
         if form is None or value is None or value == "unknown":
             continue

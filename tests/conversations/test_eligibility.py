@@ -67,7 +67,7 @@ def test_a_relative_asks_about_her_mother_and_is_not_asked_what_she_said(chat) -
 
 def test_an_elderly_person_asks_for_himself_without_diacritics(chat) -> None:
     talk = Talk(chat, "elig-self")
-    answer = talk.until_answer("bac nam nay 85 tuoi ko co luong huu, nha ngheo, ko co con chau",
+    answer = talk.until_answer("bac nam nay 85 tuoi ko co luong huu, nha ngheo, ko co con chau thi dc gi",
                                {"khuyết tật": "3", "nhận chăm sóc": "2", "nuôi dưỡng": "2"})  # fmt: skip
     assert "Bác 85 tuổi" in talk.questions[0]
     assert "hộ nghèo" not in " ".join(talk.questions)  # said in the first message
@@ -85,7 +85,7 @@ def test_an_agent_asks_for_a_customer(chat) -> None:
 
 def test_a_correction_replaces_the_age(chat) -> None:
     talk = Talk(chat, "elig-correct")
-    talk.say("mẹ tôi 80 tuổi không có lương hưu")
+    talk.say("mẹ tôi 80 tuổi không có lương hưu thì được trợ cấp gì")
     assert "hộ nghèo" in talk.questions[-1]
     talk.say("à không, 79 tuổi")
     assert talk.questions[-1].startswith("Dạ, cháu sửa lại: mẹ Bác 79 tuổi.")
@@ -97,7 +97,7 @@ def test_a_correction_replaces_the_age(chat) -> None:
 
 def test_a_poor_single_mother_is_not_taken_for_a_child(chat) -> None:
     talk = Talk(chat, "elig-mother")
-    answer = talk.until_answer("tôi đơn thân nuôi 2 con 3 tuổi và 5 tuổi, nhà nghèo",
+    answer = talk.until_answer("tôi đơn thân nuôi 2 con 3 tuổi và 5 tuổi, nhà nghèo, có được gì không",
                                {"khuyết tật": "3", "mang thai": "4", "bao nhiêu tuổi": "32"})  # fmt: skip
     asked = " ".join(talk.questions)
     assert "mồ côi" not in asked and "HIV" not in asked and "mấy con" not in asked
@@ -106,7 +106,8 @@ def test_a_poor_single_mother_is_not_taken_for_a_child(chat) -> None:
 
 def test_a_war_invalid_of_80_gets_both_amounts(chat) -> None:
     talk = Talk(chat, "elig-invalid")
-    answer = talk.until_answer("bố tôi là thương binh 61%, 80 tuổi", {"lương hưu": "không", "hộ nghèo": "không"})
+    answer = talk.until_answer("bố tôi là thương binh 61%, 80 tuổi thì được hưởng những gì",
+                               {"lương hưu": "không", "hộ nghèo": "không", "khuyết tật": "3"})
     assert plain(money(5_450_000)) in plain(answer) and plain(money(500_000)) in plain(answer)
     assert "chưa chắc chắn" in answer  # người có công + trợ cấp xã hội: not confirmed by the ministry
 
@@ -119,7 +120,7 @@ def test_funeral_support_after_a_death(chat) -> None:
 
 def test_a_family_caring_for_a_child_with_a_severe_disability_gets_both(chat) -> None:
     talk = Talk(chat, "elig-carer")
-    answer = talk.until_answer("con tôi 8 tuổi bị khuyết tật đặc biệt nặng, nhà không thuộc hộ nghèo",
+    answer = talk.until_answer("con tôi 8 tuổi khuyết tật đặc biệt nặng, nhà không thuộc hộ nghèo, được gì",
                                {"mồ côi": "4", "trường hợp": "4"})  # fmt: skip
     assert "cháu bé" in answer and plain(money(1_250_000)) in plain(answer)
     assert f"hỗ trợ thêm {plain(money(500_000))}/tháng" in plain(answer)

@@ -147,3 +147,15 @@ def test_answers_become_facts(question: dict[str, Any], typed: str, facts: dict[
 def test_a_pressed_button_is_its_option() -> None:
     question = {"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"], ["none", "Không"]]}
     assert parse_reply(question, '/inform{"answer":"2"}', "2") == {"household_type": "none"}
+
+
+def test_a_correction_does_not_answer_the_pending_question() -> None:
+    from core.eligibility import About
+    from core.eligibility.dialogue import follow_up
+
+    question = {"fact": "household_type", "type": "choice",
+                "options": [["poor", "Hộ nghèo"], ["near_poor", "Hộ cận nghèo"], ["none", "Không"]]}  # fmt: skip
+    turn = follow_up({"age": 80, "has_pension": False}, About(), question, "à không, 79 tuổi", TODAY)
+    assert turn.facts == {"age": 79, "has_pension": False} and turn.corrected == {"age": 79}
+    plain = follow_up({"age": 80}, About(), question, "không", TODAY)
+    assert plain.facts == {"age": 80, "household_type": "none"} and not plain.corrected

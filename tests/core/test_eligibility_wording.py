@@ -120,4 +120,4 @@ def test_acknowledgement_repeats_what_was_understood() -> None:
     assert text == "Dạ, cháu ghi nhận: mẹ Bác 82 tuổi, không có lương hưu."
     merit = acknowledge({"merit_group": "war_invalid", "injury_rate": 61, "age": 80},
                         About("relative", "father", "bố", "Bác"), Facts(age=80))  # fmt: skip
-    assert merit == "Dạ, cháu ghi nhận: bố Bác thương binh 61%, 80 tuổi."
+    assert merit == "Dạ, cháu ghi nhận: bố Bác 80 tuổi, thương binh 61%."

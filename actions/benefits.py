@@ -36,6 +36,16 @@ TOPIC_OF_FACT = {
 }  # fmt: skip
 
 
+GROUP_FACTS = {"merit", "merit_group", "injury_rate", "especially_severe_wound", "disability_level", "martyrs_count",
+               "deceased", "carer"}  # fmt: skip
+
+
+def about_someone(understood: Understood) -> bool:
+    """A named relative or customer, or facts about the person ('tôi 75 tuổi'): a pre-check, not a table."""
+    about = understood.about
+    return (about is not None and about.relation != "self") or bool(set(understood.facts) - GROUP_FACTS)
+
+
 def topic_of(understood: Understood) -> str | None:
     group = understood.facts.get("merit_group")
     if group:
@@ -166,7 +176,7 @@ class ActionAnswerAmountQuestion(Action):
         message = tracker.latest_message or {}
         text = message.get("text") or ""
         understood = understand(text if not text.startswith("/") else "", today())
-        if understood.about is not None:
+        if about_someone(understood):
             return [FollowupAction("action_eligibility_from_amount_question")]
         topic = tracker.get_slot("beneficiary_group") or topic_of(understood)
         if topic:

@@ -215,3 +215,19 @@ async def test_a_misunderstanding_after_an_understood_message_starts_again() -> 
     dispatcher = CollectingDispatcher()
     events = await ActionClarifyIntent().run(dispatcher, fallback_tracker(3.0, "greet"), {})
     assert "tổng đài viên" not in dispatcher.messages[0]["text"] and events[0]["value"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [("cho tôi hỏi mức trợ cấp", False), ("người khuyết tật đặc biệt nặng được bao nhiêu", False),
+     ("thương binh 81% được bao nhiêu", False), ("tiền mai táng phí được bao nhiêu", False),
+     ("mẹ tôi 85 tuổi mỗi tháng được bao nhiêu", True), ("tôi 75 tuổi được bao nhiêu", True),
+     ("bố tôi vừa mất, được hỗ trợ mai táng bao nhiêu", True)],
+)  # fmt: skip
+def test_an_amount_question_about_a_person_becomes_a_pre_check(text: str, person: bool) -> None:
+    from datetime import date
+
+    from actions.benefits import about_someone
+    from core.eligibility.understanding import understand
+
+    assert about_someone(understand(text, date(2026, 1, 15))) is person

@@ -255,8 +255,8 @@ def details(evaluation: Evaluation, about: About, facts: Facts) -> str:
     papers = list(dict.fromkeys(p for item in shown for p in item.papers))
     if papers:
         lines.append(words["papers"].format(papers=", ".join(papers)))
-    if evaluation.where_to_apply:
-        lines.append(words["where"].format(where=evaluation.where_to_apply[0].text))
+    for place in evaluation.where_to_apply[:2]:  # e.g. người có công (Nội vụ) and trợ cấp xã hội (UBND xã)
+        lines.append(words["where"].format(where=place.text))
     lines += [f"• {note}" for note in [*evaluation.notes, *(u.text for u in evaluation.undecided)]]
     return "\n".join(lines)
 

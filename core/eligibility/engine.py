@@ -382,7 +382,9 @@ def evaluate(facts: Facts, on: date, local_standard_vnd: int = 0) -> Evaluation:
 
     shown = [*benefits, *unknown, *possible, *run.care, *one_time]
     procedures = run.rules.data["procedures"]
-    wanted = dict.fromkeys(item.procedure for item in shown if not item.later)
+    # Where to apply for what is paid (not for a benefit the combination rules left out); else for what may be.
+    applied = [*run.paid, *unknown, *run.care, *(item for item in one_time if not item.later)] or possible
+    wanted = dict.fromkeys(item.procedure for item in applied)
     where = tuple(
         Procedure(procedures[key]["text"], procedures[key]["citation"], procedures[key]["status"] == "confirmed")
         for key in wanted

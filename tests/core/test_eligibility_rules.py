@@ -666,3 +666,10 @@ def test_evaluation_is_plain_json() -> None:
     assert body["on"] == "2026-01-15" and body["complete"] is True
     assert body["monthly_total_vnd"] == 500_000 and isinstance(body["benefits"][0]["amount_vnd"], int)
     assert isinstance(body["benefits"][0]["papers"], list)
+
+
+def test_where_to_apply_is_for_what_is_paid() -> None:
+    """81, poor, alone: the k5a allowance beats the social pension, so only the commune's BTXH procedure is named."""
+    result = evaluate(person(age=81, household_type="poor", has_supporter=False), NOW)
+    assert paid(result) == ["btxh_k5a_80"]
+    assert [p.citation for p in result.where_to_apply] == ["Điều 7–8 NĐ 20/2021/NĐ-CP; Điều 5 NĐ 147/2025/NĐ-CP"]

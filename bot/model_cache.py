@@ -25,6 +25,7 @@ def model_inputs(root: Path = ROOT) -> list[Path]:
     files += sorted((root / "domain").rglob("*.yml"))
     files += sorted((root / "data").rglob("*.yml"))
     files += sorted((root / "bot" / "nlu").rglob("*.py")) + sorted((root / "bot" / "nlu").rglob("*.yml"))
+    files += [root / "core" / "text.py", root / "core" / "rules" / "teencode.yml"]  # the NLU's teencode table
     return [path for path in files if path.is_file()]
 
 

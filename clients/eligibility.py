@@ -23,7 +23,10 @@ class Question:
 
 @dataclass(frozen=True)
 class PreCheck:
-    """The eligibility service's answer for the facts gathered so far (see core/eligibility.py)."""
+    """The eligibility service's answer for the facts gathered so far (see core/eligibility/).
+
+    `first` is the answer worded for the first bubble, `details` the basis, papers and where to apply.
+    """
 
     benefits: tuple[dict[str, Any], ...]
     monthly_total_vnd: int
@@ -33,6 +36,9 @@ class PreCheck:
     undecided: tuple[str, ...]
     where_to_apply: tuple[dict[str, Any], ...]
     notes: tuple[str, ...]
+    first: str = ""
+    details: str = ""
+    one_time: tuple[dict[str, Any], ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -54,6 +60,9 @@ class PreCheck:
             undecided=tuple(item["text"] for item in body.get("undecided", [])),
             where_to_apply=tuple(body.get("where_to_apply", [])),
             notes=tuple(body.get("notes", [])),
+            first=body.get("answer", {}).get("first", ""),
+            details=body.get("answer", {}).get("details", ""),
+            one_time=tuple(body.get("one_time", [])),
         )
 
 
@@ -61,14 +70,28 @@ class EligibilityClient(ServiceClient):
     def __init__(self, base_url: str | None = None, timeout_s: float | None = None, token: str | None = None) -> None:
         super().__init__(base_url or get_settings().eligibility_url, timeout_s, token)
 
-    async def benefits(self, topic: str, on: date, disability_level: str | None = None) -> list[BenefitAmount]:
+    async def benefits(
+        self, topic: str, on: date, disability_level: str | None = None, rate: int | None = None
+    ) -> list[BenefitAmount]:
         params = {"topic": topic, "on": on.isoformat()}
         if disability_level:
             params["disability_level"] = disability_level
+        if rate:
+            params["rate"] = str(rate)
         body = await self._request("GET", "/benefits", params=params)
-        return [BenefitAmount(**row) for row in body["benefits"]]  # the service's own shape (core/rules.py)
+        rows = [row | {"parts": tuple(tuple(part) for part in row.get("parts", []))} for row in body["benefits"]]
+        return [BenefitAmount(**row) for row in rows]  # the service's own shape (core/rules.py)
 
-    async def evaluate(self, facts: dict[str, Any], on: date) -> PreCheck:
-        """Pre-check a person from the facts told so far; the service keeps nothing about them."""
-        body = await self._request("POST", "/evaluate", json={"facts": facts, "on": on.isoformat()})
-        return PreCheck.from_dict(body)
+    async def evaluate(
+        self, facts: dict[str, Any], on: date, until: date | None = None, about: dict[str, Any] | None = None
+    ) -> PreCheck:
+        """Pre-check a person from the facts told so far; the service keeps nothing about them.
+
+        `until` asks about a stretch of days (a month, a year); `about` names the person in the answer.
+        """
+        body: dict[str, Any] = {"facts": facts, "on": on.isoformat()}
+        if until is not None and until != on:
+            body["until"] = until.isoformat()
+        if about:
+            body["about"] = about
+        return PreCheck.from_dict(await self._request("POST", "/evaluate", json=body))

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+VI_VN = Locale.parse("vi_VN")  # parsed once: a locale named by string is reloaded on every call (~0.5 ms)
 
 
 def money(amount_vnd: int) -> str:
     """1000000 -> '1.000.000 ₫', with a no-break space so the sign never wraps alone."""
-    return format_currency(amount_vnd, "VND", locale="vi_VN")
+    return format_currency(amount_vnd, "VND", locale=VI_VN)
 
 
 def long_date(day: date) -> str:

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List
 
-import yaml
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -26,16 +23,9 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from core.phones import OLD_PREFIXES
-from core.text import fold
+from core.text import fold, teencode
 
-TEENCODE_FILE = Path(__file__).resolve().parent / "teencode.yml"
 _MONTH = re.compile(r"^t(?:h(?:g)?)?(\d{1,2})$")  # t9, th9, thg9 -> tháng 9
-
-
-@lru_cache(maxsize=1)
-def teencode() -> dict[str, str]:
-    table = yaml.safe_load(TEENCODE_FILE.read_text(encoding="utf-8"))
-    return {typed: standard for standard, spellings in table.items() for typed in spellings}
 
 
 def normalise_word(word: str) -> str:

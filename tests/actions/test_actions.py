@@ -53,12 +53,20 @@ async def test_benefit_amount_comes_from_the_service(services) -> None:
 
 async def test_unconfirmed_amount_is_hedged(services) -> None:
     messages, _ = await run(ActionBenefitAmount(), beneficiary_group="social_pension")
-    assert "(theo thông tin hiện có)" in messages[0]["text"]
+    assert "(chưa chắc chắn)" in messages[0]["text"]
 
 
 async def test_group_without_a_table_gets_a_pointer_to_the_commune(services) -> None:
-    messages, _ = await run(ActionBenefitAmount(), beneficiary_group="funeral")
+    messages, _ = await run(ActionBenefitAmount(), beneficiary_group="no_such_group")
     assert messages[0]["response"] == "utter_topic_not_covered"
+
+
+async def test_every_row_of_a_group_is_listed(services) -> None:
+    """The 80+ poor rate was cut off by a three-line limit; the funeral support had no table."""
+    messages, _ = await run(ActionBenefitAmount(), beneficiary_group="elderly")
+    assert f"{money(1_000_000)}/tháng" in messages[0]["text"]  # k5a from 80 (2,0)
+    funeral = (await run(ActionBenefitAmount(), beneficiary_group="funeral"))[0][0]["text"]
+    assert f"tối thiểu {money(10_000_000)} một lần" in funeral and "mức chưa xác định" in funeral
 
 
 async def test_benefit_amount_when_service_is_down(services_down) -> None:
@@ -215,26 +223,16 @@ async def test_a_misunderstanding_after_an_understood_message_starts_again() -> 
 
 
 @pytest.mark.parametrize(
-    ("question", "typed", "facts"),
-    [({"fact": "age", "type": "age", "options": [["unknown", "Không biết"]]}, "82 tuổi", {"age": 82}),
-     ({"fact": "age", "type": "age", "options": []}, "sinh năm 1941", {"birth_year": 1941}),
-     ({"fact": "age", "type": "age", "options": []}, "ko biet", {"age": "unknown"}),
-     ({"fact": "has_pension", "type": "bool", "options": []}, "không có", {"has_pension": False}),
-     ({"fact": "has_pension", "type": "bool", "options": []}, "có ạ", {"has_pension": True}),
-     ({"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"], ["near_poor", "Hộ cận nghèo"],
-       ["none", "Không"]]}, "nhà tôi hộ cận nghèo", {"household_type": "near_poor"}),
-     ({"fact": "household_type", "type": "choice", "options": [["none", "Không"]]}, "khong",
-      {"household_type": "none"}),
-     ({"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"]]}, "trời mưa", None)],
+    ("text", "person"),
+    [("cho tôi hỏi mức trợ cấp", False), ("người khuyết tật đặc biệt nặng được bao nhiêu", False),
+     ("thương binh 81% được bao nhiêu", False), ("tiền mai táng phí được bao nhiêu", False),
+     ("mẹ tôi 85 tuổi mỗi tháng được bao nhiêu", True), ("tôi 75 tuổi được bao nhiêu", True),
+     ("bố tôi vừa mất, được hỗ trợ mai táng bao nhiêu", True)],
 )  # fmt: skip
-def test_interview_answers_become_facts(question, typed: str, facts) -> None:
-    from actions.eligibility import parse_answer
+def test_an_amount_question_about_a_person_becomes_a_pre_check(text: str, person: bool) -> None:
+    from datetime import date
 
-    assert parse_answer(question, typed) == facts
+    from actions.benefits import about_someone
+    from core.eligibility.understanding import understand
 
-
-def test_first_message_prefills_facts() -> None:
-    from actions.eligibility import prefill
-
-    assert prefill("mẹ tôi 82 tuổi không có lương hưu thì được trợ cấp gì", []) == {"age": 82, "has_pension": False}
-    assert prefill("ba toi sinh nam 1946, ho can ngheo", []) == {"birth_year": 1946, "household_type": "near_poor"}
+    assert about_someone(understand(text, date(2026, 1, 15))) is person

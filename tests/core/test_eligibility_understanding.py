@@ -1,0 +1,161 @@
+"""Facts from what people type, with and without diacritics and in teencode: who is asked about, who types."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from core.eligibility import UNKNOWN
+from core.eligibility.understanding import parse_reply, understand
+
+TODAY = date(2026, 1, 15)
+
+SAID = [
+    # (text, facts that must be read, (speaker, relation, address) or None)
+    ("mẹ tôi 82 tuổi không có lương hưu thì được trợ cấp gì", {"age": 82, "has_pension": False},
+     ("relative", "mother", "Bác")),
+    ("me toi 82 tuoi ko co luong huu thi dc tro cap gi", {"age": 82, "has_pension": False},
+     ("relative", "mother", "Bác")),
+    ("mạ tui 81 tuổi rồi, không có lương hưu chi hết", {"age": 81, "has_pension": False},
+     ("relative", "mother", "Bác")),
+    ("ông nội em 90t sống một mình, không nơi nương tựa", {"age": 90, "has_supporter": False, "lives_alone": True},
+     ("relative", "grandfather", "Anh/Chị")),
+    ("bac nam nay 76, khong co luong huu", {"age": 76, "has_pension": False}, ("self", "self", "Bác")),
+    ("75 tuoi dc huong gi", {"age": 75}, None),
+    ("tôi đơn thân nuôi 2 con 3 tuổi và 5 tuổi, nhà nghèo",
+     {"is_single_parent": True, "children_in_care": 2, "household_type": "poor"}, ("self", "self", "Anh/Chị")),
+    ("minh la me don than, nha can ngheo, nuoi hai dua con nho",
+     {"is_single_parent": True, "children_in_care": 2, "household_type": "near_poor"}, ("self", "self", "Anh/Chị")),
+    ("con tôi 8 tuổi bị khuyết tật đặc biệt nặng", {"age": 8, "disability_level": "especially_severe",
+                                                   "family_cares": True}, ("relative", "child", "Anh/Chị")),
+    ("con toi bi bai nao", {}, ("relative", "child", "Anh/Chị")),
+    ("ba toi la thuong binh 61%, 80 tuoi", {"merit_group": "war_invalid", "injury_rate": 61, "age": 80},
+     ("relative", "father", "Bác")),
+    ("ck e la thuong binh 81% co vet thuong dac biet nang",
+     {"merit_group": "war_invalid", "injury_rate": 81, "especially_severe_wound": True},
+     ("relative", "spouse", "Anh/Chị")),
+    ("mẹ tôi có 2 con là liệt sĩ, sống cô đơn",
+     {"merit_group": "martyr_family", "martyrs_count": 2, "lives_alone": True},
+     ("relative", "mother", "Bác")),
+    ("khách hỏi bà ấy 78 tuổi, hộ nghèo, không có ai phụng dưỡng",
+     {"age": 78, "household_type": "poor", "has_supporter": False}, ("agent", "customer", "Anh/Chị")),
+    ("khach hang 70 tuoi nha can ngheo ko luong huu", {"age": 70, "household_type": "near_poor", "has_pension": False},
+     ("agent", "customer", "Anh/Chị")),
+    ("bố tôi đang hưởng trợ cấp vừa mất, gia đình có được hỗ trợ mai táng phí không",
+     {"deceased": True, "was_receiving": "social"}, ("relative", "father", "Bác")),
+    ("bo toi vua mat, tien mai tang dc bn", {"deceased": True}, ("relative", "father", "Bác")),
+    ("cháu tui 17 tuổi mồ côi cả cha lẫn mẹ đang học lớp 11, có còn được hưởng tiếp hông",
+     {"age": 17, "orphan_situation": "both_parents_dead", "studying": True, "was_receiving_child_allowance": True},
+     ("relative", "grandchild", "Anh/Chị")),
+    ("tôi nhận nuôi một bé bị bỏ rơi 2 tuổi", {"carer": True, "care_duty": "foster_child_under4", "cared_count": 1},
+     ("self", "self", "Anh/Chị")),
+    ("tôi 35 tuổi khuyết tật nặng, đang có bầu", {"age": 35, "disability_level": "severe", "infant_care": "pregnant"},
+     ("self", "self", "Anh/Chị")),
+    ("me toi dang o trung tam bao tro xa hoi", {"in_facility": True}, ("relative", "mother", "Bác")),
+    ("bà tôi sinh năm 1945 nhà không thuộc hộ nghèo", {"birth_year": 1945, "household_type": "none"},
+     ("relative", "grandmother", "Anh/Chị")),
+    ("tôi khuyết tật mức nhẹ", {"disability_level": "none"}, ("self", "self", "Bác")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "facts", "who"), SAID, ids=[s[0] for s in SAID])
+def test_facts_and_people_are_read_from_one_message(
+    text: str, facts: dict[str, Any], who: tuple[str, ...] | None
+) -> None:
+    understood = understand(text, TODAY)
+    for fact, value in facts.items():
+        assert understood.facts.get(fact) == value, (text, fact, understood.facts)
+    if who is None:
+        assert understood.about is None
+    else:
+        about = understood.about
+        assert about is not None and (about.speaker, about.relation, about.address) == who, (text, about)
+
+
+def test_childrens_ages_are_the_childrens_not_the_mothers() -> None:
+    """The issue: a poor single mother of two small children was taken for a child."""
+    understood = understand("tôi là mẹ đơn thân nuôi 2 bé 3 tuổi và 5 tuổi, nhà nghèo", TODAY)
+    assert "age" not in understood.facts and understood.children_ages == (3, 5)
+    assert understood.facts["children_in_care"] == 2
+    infant = understand("em đơn thân, có 1 bé 2 tuổi, hộ cận nghèo", TODAY)
+    assert "age" not in infant.facts and infant.facts["infant_care"] == "one_child_under_36m"
+
+
+def test_the_kinship_word_is_kept_for_the_answer() -> None:
+    assert understand("má tui 80 tuổi", TODAY).about.kin == "má"
+    assert understand("bà ngoại em 77 tuổi", TODAY).about.kin == "bà ngoại"
+    assert understand("ck e la benh binh", TODAY).about.kin == "chồng"
+    assert understand("khách hỏi bà ấy được gì", TODAY).about.kin == "bà ấy"
+
+
+PERIODS = [
+    ("năm 2023 thương binh 41% được bao nhiêu", (date(2023, 1, 1), date(2023, 12, 31))),
+    ("thang 10/2023 bo toi duoc bao nhieu", (date(2023, 10, 1), date(2023, 10, 31))),
+    ("hồi tháng 2 năm 2024 mẹ tôi được bao nhiêu", (date(2024, 2, 1), date(2024, 2, 29))),
+    ("năm ngoái bà tôi được bao nhiêu", (date(2025, 1, 1), date(2025, 12, 31))),
+    ("bà tôi sinh năm 1945", None),
+    ("mẹ tôi năm nay 82 tuổi", None),
+]
+
+
+@pytest.mark.parametrize(("text", "period"), PERIODS, ids=[p[0] for p in PERIODS])
+def test_periods_asked_about(text: str, period: tuple[date, date] | None) -> None:
+    assert understand(text, TODAY).period == period
+
+
+def test_corrections_are_recognised() -> None:
+    correction = understand("à không, 79 tuổi", TODAY)
+    assert correction.corrected and correction.facts == {"age": 79}
+    assert understand("a nham, me toi 79t", TODAY).corrected
+    assert not understand("mẹ tôi 79 tuổi", TODAY).corrected
+
+
+def test_a_wound_is_not_a_disability_paper() -> None:
+    facts = understand("bo toi thuong binh 85% vet thuong dac biet nang", TODAY).facts
+    assert "disability_level" not in facts and facts["especially_severe_wound"] is True
+
+
+REPLIES = [
+    ({"fact": "age", "type": "age", "options": [["unknown", "Không biết"]]}, "82 tuổi", {"age": 82}),
+    ({"fact": "age", "type": "age", "options": []}, "sinh năm 1941", {"birth_year": 1941}),
+    ({"fact": "age", "type": "age", "options": []}, "ko biet", {"age": UNKNOWN}),
+    ({"fact": "has_pension", "type": "bool", "options": []}, "không có", {"has_pension": False}),
+    ({"fact": "has_pension", "type": "bool", "options": []}, "có ạ", {"has_pension": True}),
+    ({"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"], ["near_poor", "Hộ cận nghèo"],
+      ["none", "Không"]]}, "nhà tôi hộ cận nghèo", {"household_type": "near_poor"}),
+    ({"fact": "household_type", "type": "choice", "options": [["none", "Không"]]}, "khong", {"household_type": "none"}),
+    ({"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"]]}, "trời mưa", None),
+    ({"fact": "children_in_care", "type": "count", "options": []}, "hai đứa", {"children_in_care": 2}),
+    ({"fact": "injury_rate", "type": "rate", "options": []}, "61%", {"injury_rate": 61}),
+    ({"fact": "hiv", "type": "bool", "options": [[True, "Có"], [False, "Không"], ["unknown", "Không muốn trả lời"]]},
+     "không muốn trả lời", {"hiv": UNKNOWN}),
+    ({"fact": "merit_group", "type": "choice", "options": [["war_invalid", "Thương binh"]]}, "benh binh",
+     {"merit_group": "sick_soldier"}),
+    ({"fact": "disability_level", "type": "choice", "options": [["especially_severe", "Đặc biệt nặng"],
+      ["severe", "Nặng"], ["none", "Không có, hoặc mức nhẹ"]]}, "2", {"disability_level": "severe"}),
+    ({"fact": "disability_level", "type": "choice", "options": [["severe", "Nặng"]]}, "7", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "typed", "facts"), REPLIES, ids=[r[1] for r in REPLIES])
+def test_answers_become_facts(question: dict[str, Any], typed: str, facts: dict[str, Any] | None) -> None:
+    assert parse_reply(question, typed) == facts
+
+
+def test_a_pressed_button_is_its_option() -> None:
+    question = {"fact": "household_type", "type": "choice", "options": [["poor", "Hộ nghèo"], ["none", "Không"]]}
+    assert parse_reply(question, '/inform{"answer":"2"}', "2") == {"household_type": "none"}
+
+
+def test_a_correction_does_not_answer_the_pending_question() -> None:
+    from core.eligibility import About
+    from core.eligibility.dialogue import follow_up
+
+    question = {"fact": "household_type", "type": "choice",
+                "options": [["poor", "Hộ nghèo"], ["near_poor", "Hộ cận nghèo"], ["none", "Không"]]}  # fmt: skip
+    turn = follow_up({"age": 80, "has_pension": False}, About(), question, "à không, 79 tuổi", TODAY)
+    assert turn.facts == {"age": 79, "has_pension": False} and turn.corrected == {"age": 79}
+    plain = follow_up({"age": 80}, About(), question, "không", TODAY)
+    assert plain.facts == {"age": 80, "household_type": "none"} and not plain.corrected

@@ -165,8 +165,8 @@ class Credentials:
             "telegram": {**channels, **self._configured(TELEGRAM_SECRETS)},
             "zalo": {**channels, **self._configured(ZALO_SECRETS)},
         }
-        if name == "services":
-            own["services"].update(self._configured(("VAULT_KEYS",)))
+        if name in ("services", "seed"):  # the seed writes the vault the services read: the same keys
+            return {**own.get(name, {}), **self._configured(("VAULT_KEYS",))}
         return own.get(name, {})
 
     def _configured(self, names: tuple[str, ...]) -> dict[str, str]:

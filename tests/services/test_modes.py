@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from typing import Any, Iterator
 
 import pytest
@@ -15,7 +14,7 @@ import requests
 from aiohttp import web
 from cryptography.fernet import Fernet
 
-from bot.runtime import credential_environment, demo_processes, service_credentials
+from bot.runtime import Credentials
 from core.settings import ROOT, get_settings
 from services.api.app import create_app
 from services.identity.second_factor import ConfigurationError
@@ -57,20 +56,23 @@ def test_the_processes_say_why_they_refuse(tmp_path) -> None:
     assert services.returncode == 2 and "TLAS_MODE=production needs VAULT_KEYS" in services.stderr
     standin = run("services.vneid_standin", TLAS_MODE="production")
     assert standin.returncode == 2 and "only in demo mode" in standin.stderr
-    assert demo_processes(replace(get_settings(), mode="production")) == {}
-    assert list(demo_processes(replace(get_settings(), mode="demo"))) == ["vneid"]
 
 
-def test_each_process_gets_only_its_own_credential(monkeypatch) -> None:
+def test_each_process_gets_only_its_own_credential(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("SERVICE_TOKENS", f"operator={SERVICE_TOKENS['operator']}")
-    credentials = service_credentials(get_settings())
-    assert credentials["operator"] == SERVICE_TOKENS["operator"], "a configured credential is kept"
-    assert len(set(credentials.values())) == 5 and all(len(token) >= 32 for token in credentials.values())
-    assert credential_environment("actions", credentials) == {"SERVICE_TOKEN": credentials["actions"]}
-    assert credential_environment("rasa", credentials) == {"SERVICE_TOKEN": credentials["channels"]}
-    assert credential_environment("vneid", credentials) == {"SERVICE_TOKEN": credentials["vneid"]}
-    assert credential_environment("seed", credentials) == {"SERVICE_TOKEN": ""}
-    assert set(credential_environment("services", credentials)) == {"SERVICE_TOKENS"}
+    settings = get_settings()
+    credentials = Credentials.for_start(settings, tmp_path)
+    tokens = credentials.service_tokens
+    assert tokens["operator"] == SERVICE_TOKENS["operator"], "a configured credential is kept"
+    assert len(set(tokens.values())) == 5 and all(len(token) >= 32 for token in tokens.values())
+    assert credentials.environment("actions", settings)["SERVICE_TOKEN"] == tokens["actions"]
+    assert credentials.environment("rasa", settings)["SERVICE_TOKEN"] == tokens["channels"]
+    assert credentials.environment("vneid", settings) == {"SERVICE_TOKEN": tokens["vneid"]}
+    seed = credentials.environment("seed", settings)
+    assert "SERVICE_TOKEN" not in seed and seed["VAULT_KEYS"] == os.environ["VAULT_KEYS"], "the seed writes the vault"
+    services = credentials.environment("services", settings)
+    assert "SERVICE_TOKEN" not in services and services["VAULT_KEYS"] == os.environ["VAULT_KEYS"]
+    assert dict(pair.split("=", 1) for pair in services["SERVICE_TOKENS"].split(",")) == tokens
 
 
 class FakeGateway:

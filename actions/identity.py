@@ -175,7 +175,17 @@ class ActionVerifyIdentity(Action):
         except Locked as error:
             locked_message(dispatcher, error)
             return reset_identity(tracker)
-        except (ServiceUnavailable, Refused):
+        except Refused as error:
+            if error.code != "approval_pending":
+                dispatcher.utter_message(response="utter_service_busy")
+                return []
+            # Another chat already asked this person's VNeID: one request at a time, so nobody can
+            # flood a person's phone; the first one ends within minutes.
+            pending_until = error.body.get("pending_until")
+            until = clock_time(pending_until) if pending_until else "ít phút nữa"
+            dispatcher.utter_message(response="utter_approval_pending_elsewhere", until=until)
+            return reset_identity(tracker)
+        except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []
         if approval.get("approval_url"):  # demo mode: the VNeID stand-in's page stands for the phone

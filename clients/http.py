@@ -37,10 +37,11 @@ class Locked(Exception):
 class Refused(Exception):
     """The service refused the request (4xx); `code` says why."""
 
-    def __init__(self, code: str, status: int = 400) -> None:
+    def __init__(self, code: str, status: int = 400, body: dict[str, Any] | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.status = status
+        self.body = body or {}
 
 
 # One session per event loop: aiohttp sessions belong to the loop that made them (the action
@@ -96,7 +97,7 @@ class ServiceClient:
                     if response.status == 423:
                         raise Locked(body.get("locked_until", ""))
                     if response.status >= 400:
-                        raise Refused(body.get("error", str(response.status)), response.status)
+                        raise Refused(body.get("error", str(response.status)), response.status, body)
                     return body
             except (aiohttp.ClientError, asyncio.TimeoutError, ServiceUnavailable, ValueError) as error:
                 # The path may hold an identifier; log only the service and the error kind.

@@ -167,6 +167,12 @@ def test_service_down_during_verification_loses_nothing(chat) -> None:
     finally:
         os.killpg(services.pid, signal.SIGCONT)
     assert "bấm Đồng ý cho yêu cầu có mã" in chat.say("web:down2", "1")  # "1. Thử lại": nothing typed again
+    # An's VNeID takes one request at a time: another chat is told so, not that the system is busy ...
+    assert "đang có một yêu cầu xác nhận khác" in answer_identity(chat, "web:down3", 0)
+    # ... and leaving cancels the request, so the next one goes through.
+    assert "kết thúc phiên làm việc" in chat.say("web:down2", "đăng xuất")
+    assert "bấm Đồng ý cho yêu cầu có mã" in answer_identity(chat, "web:down3", 0)
+    assert "kết thúc phiên làm việc" in chat.say("web:down3", "đăng xuất")
 
 
 def test_tracker_store_never_holds_full_identifiers(chat) -> None:

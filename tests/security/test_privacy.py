@@ -73,11 +73,6 @@ def test_the_logs_keep_no_identifier_secret_birth_date_or_conversation_id(stack:
     assert {"rasa.log", "actions.log"} <= set(leaks)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the vault is plain text and request paths are logged until the services branch (sec-services) "
-    "encrypts the vault, masks audit subjects and hides SQL parameters; remove this mark once merged",
-)
 def test_the_services_keep_no_identifier_outside_their_registry(stack: Chat, scripted) -> None:
     tables = services_text(stack, skip=REGISTRY_TABLES)
     leaks = {name: found_in(text, scripted, ("identifiers", "secrets")) for name, text in tables.items()}

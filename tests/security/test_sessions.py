@@ -81,10 +81,6 @@ def test_a_birth_date_does_not_change_the_month_asked_about(stack: Chat) -> None
         assert "Tháng 7/" not in answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attempts are counted per CCCD by the services branch (sec-services); remove this mark once merged",
-)
 def test_three_failures_lock_a_person_whichever_sender_tries(stack: Chat) -> None:
     an = PEOPLE[0]
     for attempt in range(3):

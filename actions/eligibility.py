@@ -22,6 +22,7 @@ from clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
 from core.eligibility import About, Facts
 from core.eligibility.dialogue import Turn, follow_up, opening
 from core.eligibility.wording import acknowledge
+from core.formatting import vietnam_today
 
 DONE = "done"  # eligibility_answer once nothing is left to ask: the form completes
 MAX_BUTTONS = 4
@@ -34,7 +35,7 @@ RESULT_BUTTONS = [
 
 
 def today() -> date:
-    return date.today()
+    return vietnam_today()
 
 
 def context_of(tracker: Tracker) -> dict[str, Any]:

@@ -4,7 +4,6 @@ out-of-band factor — a shared Telegram contact, or an approval in VNeID. Never
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -13,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
-from core.formatting import clock_time
+from core.formatting import clock_time, vietnam_today
 from core.identity import check_cccd, parse_birth_date
 
 IDENTITY_SLOTS = ("consent", "cccd_token", "cccd_year", "full_name", "date_of_birth")
@@ -129,7 +128,7 @@ class ValidateIdentityForm(FormValidationAction):
     async def validate_date_of_birth(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        born = parse_birth_date(str(value or ""), date.today())
+        born = parse_birth_date(str(value or ""), vietnam_today())
         if born is None:
             dispatcher.utter_message(text="Dạ, Bác gõ ngày sinh theo dạng ngày/tháng/năm, ví dụ: 12/3/1941.")
             return {"date_of_birth": None}

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common.gate import verified_person
 from clients import PaymentClient, ServiceUnavailable, VerificationClient
-from core.formatting import money
+from core.formatting import money, vietnam_today
 from core.periods import period_for, period_label
 
 MAX_COMMUNE_CHARS = 60
@@ -151,7 +151,7 @@ class ActionCheckPayment(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        period = period_for(tracker.get_slot("month"), date.today())
+        period = period_for(tracker.get_slot("month"), vietnam_today())
         try:
             payments, links = await payments_and_links(person, period, tracker.sender_id)
         except ServiceUnavailable:
@@ -181,7 +181,7 @@ class ActionExplainMissingPayment(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        period = period_for(tracker.get_slot("month"), date.today())
+        period = period_for(tracker.get_slot("month"), vietnam_today())
         try:
             payments, links = await payments_and_links(person, period, tracker.sender_id)
             schedules = await PaymentClient().schedules(person.commune, person.province)

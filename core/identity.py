@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from core.formatting import vietnam_today
 from core.rules import load_yaml
 from core.text import fold_words
 
@@ -75,5 +76,5 @@ def parse_birth_date(text: str, today: date | None = None) -> date | None:
                 born = date(int(found["y"]), int(found["m"]), int(found["d"]))
             except ValueError:
                 return None
-            return born if date(1900, 1, 1) <= born <= (today or date.today()) else None
+            return born if date(1900, 1, 1) <= born <= (today or vietnam_today()) else None
     return None

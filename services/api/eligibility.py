@@ -15,6 +15,7 @@ from aiohttp import web
 
 from core.eligibility import AboutError, FactError, Facts, evaluate_range
 from core.eligibility.wording import About, details, first_answer, period_label, render_question
+from core.formatting import vietnam_today
 from core.rules import UnknownBenefit, load_rules
 from core.settings import get_settings
 from services.api.app import ApiError, read_json
@@ -23,7 +24,7 @@ from services.api.app import ApiError, read_json
 def _day(request: web.Request) -> date:
     raw = request.query.get("on")
     if not raw:
-        return date.today()
+        return vietnam_today()
     try:
         return date.fromisoformat(raw)
     except ValueError as error:
@@ -80,7 +81,7 @@ async def post_evaluate(request: web.Request) -> web.Response:
     raw_facts = body.get("facts", {})
     if not isinstance(raw_facts, dict):
         raise ApiError(400, "bad_facts", "facts must be a JSON object")
-    day = _date(body, "on", date.today()) or date.today()
+    day = _date(body, "on", vietnam_today()) or vietnam_today()
     until = _date(body, "until", None) or day
     if until < day:
         raise ApiError(400, "bad_date", "until must not be before on")
@@ -109,7 +110,7 @@ async def post_evaluate(request: web.Request) -> web.Response:
 def warm_up() -> None:
     """Load the rules and the wording once, so the first person does not wait for them (~1 s)."""
     facts = Facts()
-    result, _ = evaluate_range(facts, date.today(), date.today())
+    result, _ = evaluate_range(facts, vietnam_today(), vietnam_today())
     first_answer(result, About(), facts)
     details(result, About(), facts)
 

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from core.formatting import vietnam_today
 from core.values import PAYMENT_STATUSES
 from services.api.app import COMPONENT, SESSIONS, ApiError, channel_user_of, in_thread, read_json
 from services.audit import audit
@@ -171,7 +172,7 @@ async def post_payment_status(request: web.Request) -> web.Response:
     if body.get("status") not in PAYMENT_STATUSES:
         raise ApiError(400, "bad_status", f"status must be one of {', '.join(PAYMENT_STATUSES)}")
     try:
-        when = date.fromisoformat(str(body.get("status_date") or date.today().isoformat()))
+        when = date.fromisoformat(str(body.get("status_date") or vietnam_today().isoformat()))
     except ValueError as error:
         raise ApiError(400, "bad_date", "status_date must be YYYY-MM-DD") from error
     result = await in_thread(

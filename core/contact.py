@@ -25,7 +25,7 @@ def contact_lines(data: dict[str, Any] | None = None) -> dict[str, Any]:
         hours = f" ({hotline['hours']})" if hotline.get("hours") else ""
         lines.append(f"{hotline.get('label', 'Tổng đài')}: {number}{hours}")
     if office.get("label"):
-        lines.append(f"{office['label']}, {office['hours']}" if office.get("hours") else office["label"])
+        lines.append(f"{office['label']} ({office['hours']})." if office.get("hours") else f"{office['label']}.")
     if data.get("in_chat"):
         lines.append(data["in_chat"])
     return {"title": "Cần gặp người?", "lines": lines, "phone": str(number) if number else None}

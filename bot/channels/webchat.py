@@ -40,6 +40,7 @@ COOKIE = "tlas_web"
 COOKIE_PATH = "/webhooks/webchat"
 ID_LETTERS = 26  # a-z: about 122 bits, and no digits for the masking of stored text to touch
 FIRST_SCREEN = ("utter_greet", "utter_help")  # the domain's main menu, as the greeting shows it
+DOOR_REPLIES = frozenset(text for reason, text in REPLIES.items() if reason != "secret")
 FALLBACK_GREETING = "Dạ, cháu chào Bác. Cháu là Trợ lý An sinh. Bác gõ câu hỏi để cháu giúp nhé."
 
 
@@ -161,7 +162,12 @@ class WebChatInput(GuardedInput):
                 return bad_request("the web chat's sender comes from its cookie, not from the page")
             sender, new = self.sender_of(request)
             replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"))
-            reply = response.json([{key: value for key, value in m.items() if key != "recipient_id"} for m in replies])
+            shown = [{key: value for key, value in m.items() if key != "recipient_id"} for m in replies]
+            if all(m.get("text") in DOOR_REPLIES and not m.get("buttons") for m in shown):
+                # Answered at the door (an old button, too fast, busy): the conversation did not move,
+                # so the page opens the last answer's buttons again.
+                shown = [{**m, "unchanged": True} for m in shown]
+            reply = response.json(shown)
             return self.with_cookie(reply, request, sender) if new else reply
 
         return hook

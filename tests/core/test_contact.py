@@ -17,6 +17,6 @@ def test_a_confirmed_hotline_comes_first_with_its_hours() -> None:
             "office": {"label": "UBND xã", "hours": "giờ hành chính"}, "in_chat": "Nhắn ạ."}  # fmt: skip
     assert contact_lines(data) == {
         "title": "Cần gặp người?",
-        "lines": ["Tổng đài: 1900 0000 (7:30–17:00)", "UBND xã, giờ hành chính", "Nhắn ạ."],
+        "lines": ["Tổng đài: 1900 0000 (7:30–17:00)", "UBND xã (giờ hành chính).", "Nhắn ạ."],
         "phone": "1900 0000",
     }

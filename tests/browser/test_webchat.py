@@ -159,6 +159,7 @@ def test_the_vneid_detour_comes_back_to_the_conversation_and_its_next_step(phone
     verified = phone.tap("1. Xong rồi")
     phone.shot("verified")
     assert "xác thực xong" in verified.inner_text()
+    assert phone.page.locator("#thread .note").count() == 0, "the advice goes once followed"
 
 
 def test_a_long_answer_is_read_from_its_first_line(phone: Phone) -> None:

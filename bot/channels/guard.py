@@ -20,8 +20,6 @@ REPLIES = {
     "binary": "Dạ, tin nhắn có ký tự lạ cháu không đọc được. Bác gõ lại bằng chữ giúp cháu nhé.",
     "busy": "Dạ, hệ thống đang bận, cháu chưa trả lời được. Bác thử lại sau ít phút nhé.",
     "command": "Dạ, Bác gõ câu hỏi bằng lời, hoặc bấm nút cháu gửi giúp cháu nhé.",
-    "stale_button": "Dạ, nút đó thuộc câu trả lời trước nên không dùng được nữa. Bác bấm nút ở câu trả lời mới nhất, "
-    "hoặc gõ câu hỏi giúp cháu nhé.",
     "slow_down": "Dạ, Bác nhắn nhanh quá, cháu chưa kịp đọc. Bác đợi một phút rồi nhắn tiếp giúp cháu nhé.",
     "secret": "Dạ, cháu đã xóa mã Bác vừa gửi, không lưu lại. Bác đừng gửi mã OTP, mật khẩu hay mã PIN cho ai nhé.",
 }
@@ -141,15 +139,10 @@ class ButtonMemory:
     only payloads the bot itself offered are accepted as `/intent{...}` commands.
 
     Held in process memory (bounded); with several Rasa servers, route a person to one server.
-    The payloads offered before are kept too (a few per person), so that a button of an earlier
-    answer, tapped on a page that still shows it, gets "that button is old", not "type words".
     """
-
-    MAX_PAST = 64
 
     def __init__(self, max_senders: int = 10_000) -> None:
         self._buttons: OrderedDict[str, list[dict[str, str]]] = OrderedDict()
-        self._past: dict[str, OrderedDict[str, None]] = {}
         self.max_senders = max_senders
 
     def remember(self, sender: str, messages: list[dict[str, Any]]) -> None:
@@ -160,19 +153,8 @@ class ButtonMemory:
             {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons
         ]
         self._buttons.move_to_end(sender)
-        past = self._past.setdefault(sender, OrderedDict())
-        for button in self._buttons[sender]:
-            past[button["payload"]] = None
-            past.move_to_end(button["payload"])
-        while len(past) > self.MAX_PAST:
-            past.popitem(last=False)
         while len(self._buttons) > self.max_senders:
-            gone, _ = self._buttons.popitem(last=False)
-            self._past.pop(gone, None)
-
-    def offered_before(self, sender: str, text: str) -> bool:
-        """Whether `text` is the payload of a button this person was offered in an earlier answer."""
-        return text in self._past.get(sender, ())
+            self._buttons.popitem(last=False)
 
     def resolve(self, sender: str, text: str) -> str | None:
         """The payload a typed choice stands for, the text itself, or None for a command

@@ -129,8 +129,7 @@ class GuardedInput(InputChannel):
             else:
                 text = self.buttons.resolve(sender, typed)
         if text is None:
-            stale = self.buttons.offered_before(sender, normalise(raw))
-            return [{"recipient_id": sender, "text": REPLIES["stale_button" if stale else "command"]}]
+            return [{"recipient_id": sender, "text": REPLIES["command"]}]
         messages = await self.turn(on_new_message, sender, text, metadata)
         if messages is None:
             return [*before, {"recipient_id": sender, "text": REPLIES["busy"]}]

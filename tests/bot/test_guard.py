@@ -48,26 +48,11 @@ def test_only_offered_payloads_are_accepted_as_commands() -> None:
     assert memory.resolve("u2", "/payment_schedule") is None
 
 
-def test_a_button_of_an_earlier_answer_is_known_as_old_not_as_a_forgery() -> None:
-    memory = ButtonMemory()
-    memory.remember("u1", MENU)
-    memory.remember("u1", [{"text": "Đã xác nhận?", "buttons": [{"title": "1. Xong rồi", "payload": "/affirm"}]}])
-    assert memory.resolve("u1", "/payment_schedule") is None, "only the last answer's buttons work"
-    assert memory.offered_before("u1", "/payment_schedule")
-    assert not memory.offered_before("u1", '/inform{"verified":true}'), "never offered: a forgery"
-    assert not memory.offered_before("u2", "/payment_schedule"), "offered to someone else"
-
-
 def test_memory_is_bounded() -> None:
     memory = ButtonMemory(max_senders=2)
     for sender in ("a", "b", "c"):
         memory.remember(sender, MENU)
     assert memory.resolve("a", "1") == "1" and memory.resolve("c", "1") == "/ask_benefit_amount"
-    assert not memory.offered_before("a", "/payment_schedule"), "a forgotten person's past goes too"
-    one = ButtonMemory()
-    for n in range(ButtonMemory.MAX_PAST + 10):
-        one.remember("u", [{"buttons": [{"title": "x", "payload": f"/p{n}"}]}])
-    assert not one.offered_before("u", "/p0") and one.offered_before("u", f"/p{ButtonMemory.MAX_PAST + 9}")
 
 
 @pytest.mark.parametrize("text", ["Bắt đầu lại", "bat dau lai", "Làm lại từ đầu!", "restart"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.channels.guard import REPLIES
+from bot.channels.webchat import OLD_BUTTON
 from bot.retention import HIDDEN
 from core.contact import contact_lines
 from core.settings import ROOT
@@ -117,7 +117,7 @@ def test_an_old_button_sent_anyway_gets_a_kind_answer(phone: Phone) -> None:
     stale.evaluate("button => { button.disabled = false; }")
     first = phone._answer(stale.click)
     phone.shot("old-button")
-    assert first.inner_text() == REPLIES["stale_button"]
+    assert first.inner_text() == OLD_BUTTON
     assert "/" not in first.inner_text() and "payment" not in first.inner_text()
     assert phone.buttons(enabled=True), "the last answer's buttons work again after the refusal"
 

@@ -8,6 +8,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 from bot.channels.guard import REPLIES
+from bot.channels.webchat import OLD_BUTTON
 from core.contact import contact_lines
 
 
@@ -51,7 +52,7 @@ def test_history_shows_the_session_and_only_the_last_buttons_work(chat) -> None:
     first_menu = next(line for line in answer["messages"] if line.get("buttons"))
     offered_now = {b["payload"] for b in answer["messages"][-1]["buttons"]}
     stale = next(b["payload"] for b in first_menu["buttons"] if b["payload"] not in offered_now)
-    assert chat.post("web:hist", stale, channel="webchat") == [{"text": REPLIES["stale_button"], "unchanged": True}]
+    assert chat.post("web:hist", stale, channel="webchat") == [{"text": OLD_BUTTON, "unchanged": True}]
     # After "đăng xuất" a reload shows nothing of what came before (a shared phone): a fresh first screen.
     assert "kết thúc phiên làm việc" in chat.say("web:hist", "đăng xuất", channel="webchat")
     after, _ = history(chat, chat.cookies["web:hist"])

@@ -1,4 +1,5 @@
-"""Who a person can call or visit, from `core/rules/contact.yaml`: plain data, no I/O beyond the file."""
+"""Who a person can call or visit, from `core/rules/contacts.yaml` (the data the bot's "gặp người"
+answers use too): plain data, no I/O beyond reading the file."""
 
 from __future__ import annotations
 
@@ -7,25 +8,29 @@ from typing import Any
 
 from core.rules import load_yaml
 
+TITLE = "Cần gặp người?"
+IN_CHAT = 'Hoặc nhắn "gặp tổng đài viên".'  # the handoff to a person, said the way people type it
+
 
 @lru_cache(maxsize=1)
-def contact() -> dict[str, Any]:
+def contacts() -> dict[str, Any]:
     """The contact data as written in the rules folder."""
-    return load_yaml("contact.yaml")
+    return dict(load_yaml("contacts.yaml"))
 
 
 def contact_lines(data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The first screen's "where to get a person" block: a title, short lines, and the hotline
-    number (for a tel: link) when one is confirmed, else None. `data` defaults to contact.yaml."""
-    data = contact() if data is None else data
-    hotline, office = data.get("hotline") or {}, data.get("office") or {}
-    lines: list[str] = []
-    number = hotline.get("number")
-    if number:
-        hours = f" ({hotline['hours']})" if hotline.get("hours") else ""
-        lines.append(f"{hotline.get('label', 'Tổng đài')}: {number}{hours}")
-    if office.get("label"):
-        lines.append(f"{office['label']} ({office['hours']})." if office.get("hours") else f"{office['label']}.")
-    if data.get("in_chat"):
-        lines.append(data["in_chat"])
-    return {"title": "Cần gặp người?", "lines": lines, "phone": str(number) if number else None}
+    """The web chat's first-screen block: a title, short lines (hotlines with their hours, then the
+    commune office), and the first hotline's number and name for a call button (None without one).
+    `data` defaults to contacts.yaml."""
+    data = contacts() if data is None else data
+    hotlines = [line for line in data.get("hotlines") or [] if line.get("number")]
+    lines = [f"{line['name']}: {line['number']}" + (f" ({line['hours']})." if line.get("hours") else ".")
+             for line in hotlines]  # fmt: skip
+    office = data.get("office") or {}
+    if office.get("name"):
+        name = office["name"][0].upper() + office["name"][1:]
+        lines.append(f"{name}, {office['hours']}." if office.get("hours") else f"{name}.")
+    lines.append(IN_CHAT)
+    first = hotlines[0] if hotlines else {}
+    phone = str(first["number"]) if first else None
+    return {"title": TITLE, "lines": lines, "phone": phone, "phone_name": first.get("name")}

@@ -4,6 +4,7 @@ conversation with typed text and taps, a reload, old buttons, the VNeID detour, 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,17 @@ def test_first_screen_shows_the_menu_and_how_to_reach_a_person(phone: Phone) -> 
     assert [b.inner_text() for b in menu.all()] == main_menu()
     for button in menu.all():
         assert button.is_enabled() and phone.in_view(button), f"menu button {button.inner_text()!r} not on screen"
+    expected = contact_lines()
+    if expected["phone"]:  # the hotline: always on screen, one tap to call
+        call = phone.page.get_by_role("link", name=re.compile(f"^Gọi .*{re.escape(expected['phone'])}$"))
+        assert call.is_visible() and expected["phone"] in call.inner_text()
+        assert (call.get_attribute("href") or "").startswith("tel:")
+        box = phone.box(call)
+        assert box["x"] + box["width"] <= phone.width and box["y"] >= 0 and box["height"] >= 44, "a thumb-sized button"
     contact = phone.page.locator(".welcome .contact")
-    assert phone.in_view(contact), "the way to reach a person is not on the first screen"
+    assert phone.in_view(contact, whole=phone.width >= 420), "where to reach a person starts on the first screen"
     shown = " ".join(contact.inner_text().split())
-    for line in contact_lines()["lines"]:
+    for line in expected["lines"]:
         assert " ".join(line.split()) in shown
     assert_fits(phone)
     font = phone.page.evaluate("parseFloat(getComputedStyle(document.querySelector('.welcome .msg')).fontSize)")

@@ -183,3 +183,17 @@ def test_a_long_answer_is_read_from_its_first_line(phone: Phone) -> None:
     assert answer_height > bottom - top, "this answer is meant to be longer than the screen"
     assert phone.in_view(first, whole=False), "the answer starts off screen: the page scrolled to its end"
     assert first.inner_text().startswith("Bác cẩn thận")
+
+
+def test_a_message_that_cannot_be_sent_is_kept_to_send_again(phone: Phone) -> None:
+    phone.open()
+    phone.page.route("**/webchat/webhook", lambda route: route.abort())  # the network drops
+    first = phone.say("lịch chi trả")
+    phone.shot("not-sent")
+    assert first.inner_text().startswith("Dạ, hệ thống đang bận")
+    assert "unsent" in (phone.page.locator("#thread > .msg.me").last.get_attribute("class") or "")
+    assert phone.page.get_by_label("Tin nhắn cho trợ lý").input_value() == "lịch chi trả", "the text is kept"
+    assert phone.buttons(enabled=True) == main_menu(), "nothing moved on: the menu still works"
+    phone.page.unroute("**/webchat/webhook")
+    answer = phone._answer(lambda: phone.page.get_by_role("button", name="Gửi", exact=True).click())
+    assert "xã" in answer.inner_text(), "sent again with one tap"

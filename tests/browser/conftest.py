@@ -23,8 +23,10 @@ PHONES = {320: 568, 360: 640, 420: 800}  # width -> height of the screen, in CSS
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one module's tests: Playwright's sync API runs its own event loop, stopped before
+    the asyncio tests of other modules run."""
     if not CHROMIUM.exists():
         pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:

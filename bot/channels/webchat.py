@@ -146,6 +146,8 @@ class WebChatInput(GuardedInput):
         @hook.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
             sender, new = self.sender_of(request)
+            if not new and await self.over_limit(sender):  # each load reads the store: counted like a message
+                return response.json({"error": REPLIES["slow_down"]}, status=429)
             first = self.first_screen(request)
             events = [] if new else await self.stored_events(request, sender)
             if events is None:

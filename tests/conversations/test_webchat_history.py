@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from http.cookies import SimpleCookie
 from typing import Any
+
+import pytest
 
 from bot.channels.guard import REPLIES
 from bot.channels.webchat import OLD_BUTTON
@@ -57,3 +60,13 @@ def test_history_shows_the_session_and_only_the_last_buttons_work(chat) -> None:
     assert "kết thúc phiên làm việc" in chat.say("web:hist", "đăng xuất", channel="webchat")
     after, _ = history(chat, chat.cookies["web:hist"])
     assert after["messages"] == [] and after["first"] == answer["first"]
+
+
+def test_loading_the_history_counts_against_the_rate_limit(chat) -> None:
+    _, cookie = history(chat, None)
+    limit = chat.stack.settings.rate_limit_per_minute
+    for _ in range(limit):
+        history(chat, cookie)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        history(chat, cookie)
+    assert refused.value.code == 429 and json.load(refused.value) == {"error": REPLIES["slow_down"]}

@@ -8,7 +8,6 @@ a message end it, and on a shared phone the next person must not read the last o
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -116,35 +115,3 @@ def open_buttons(lines: list[Line]) -> list[dict[str, str]]:
         found = line.buttons + found
     return found
 
-
-class PageButtons:
-    """The buttons each person's page shows open (the last answer's; none once an answer came
-    without any) and the payloads it showed before, now closed. A closed one sent anyway (an old
-    tab, a script) is an old button, answered with a kind word instead of a turn; anything else is
-    left to the channel's guard, which refuses payloads the bot never offered.
-
-    Held in process memory (bounded), like the guard's button memory.
-    """
-
-    PAST = 64
-
-    def __init__(self, max_senders: int = 10_000) -> None:
-        self._pages: OrderedDict[str, tuple[frozenset[str], OrderedDict[str, None]]] = OrderedDict()
-        self.max_senders = max_senders
-
-    def show(self, sender: str, buttons: Iterable[dict[str, Any]]) -> None:
-        """The page now shows `buttons` open, and every other button closed."""
-        was_open, past = self._pages.pop(sender, (frozenset(), OrderedDict()))
-        for payload in was_open:
-            past[payload] = None
-            past.move_to_end(payload)
-        while len(past) > self.PAST:
-            past.popitem(last=False)
-        self._pages[sender] = (frozenset(str(b.get("payload", "")) for b in buttons), past)
-        while len(self._pages) > self.max_senders:
-            self._pages.popitem(last=False)
-
-    def closed(self, sender: str, text: str) -> bool:
-        """Whether `text` is the payload of a button this page showed before and shows closed now."""
-        now_open, past = self._pages.get(sender, (frozenset(), OrderedDict()))
-        return text in past and text not in now_open

@@ -29,7 +29,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.guard import REPLIES, WEB_SENDER, valid_sender
 from bot.channels.rest import GuardedInput, Handler, bad_request
-from bot.channels.transcript import PageButtons, open_buttons, transcript
+from bot.channels.transcript import open_buttons, transcript
 from bot.tracker_store import watching_store
 from core.contact import contact_lines
 from core.settings import get_settings
@@ -41,10 +41,6 @@ COOKIE_PATH = "/webhooks/webchat"
 ID_LETTERS = 26  # a-z: about 122 bits, and no digits for the masking of stored text to touch
 FIRST_SCREEN = ("utter_greet", "utter_help")  # the domain's main menu, as the greeting shows it
 DOOR_REPLIES = frozenset(text for reason, text in REPLIES.items() if reason != "secret")
-OLD_BUTTON = (
-    "Dạ, nút đó thuộc câu trả lời trước nên không dùng được nữa. Bác bấm nút ở câu trả lời mới nhất, "
-    "hoặc gõ câu hỏi giúp cháu nhé."
-)
 FALLBACK_GREETING = "Dạ, cháu chào Bác. Cháu là Trợ lý An sinh. Bác gõ câu hỏi để cháu giúp nhé."
 
 
@@ -75,7 +71,6 @@ class WebChatInput(GuardedInput):
 
     def __init__(self) -> None:
         super().__init__()
-        self.page_buttons = PageButtons()
         self.secret = get_settings().web_cookie_secret
         if not self.secret:
             # `make run` keeps one under var/; without it, conversations last until this server restarts.
@@ -157,7 +152,6 @@ class WebChatInput(GuardedInput):
                 # What the page offers is what typed numbers pick, also after a restart of this server.
                 offered = open_buttons(lines) if lines else first["buttons"]
                 self.buttons.remember(sender, [{"buttons": offered}])
-                self.page_buttons.show(sender, offered)
                 body = {"first": first, "messages": [line.as_dict() for line in lines]}
             reply = response.json(body, headers={"Cache-Control": "no-store"})
             return self.with_cookie(reply, request, sender) if new else reply
@@ -170,18 +164,12 @@ class WebChatInput(GuardedInput):
             if "sender" in body:
                 return bad_request("the web chat's sender comes from its cookie, not from the page")
             sender, new = self.sender_of(request)
-            message = body.get("message")
-            if isinstance(message, str) and self.page_buttons.closed(sender, message.strip()):
-                replies: list[dict[str, Any]] = [{"text": OLD_BUTTON}]
-            else:
-                replies = await self.handle(on_new_message, sender, message)
+            replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"))
             shown = [{key: value for key, value in m.items() if key != "recipient_id"} for m in replies]
-            if all(m.get("text") in DOOR_REPLIES | {OLD_BUTTON} and not m.get("buttons") for m in shown):
-                # Answered at the door (an old button, too fast, busy): the conversation did not move,
-                # so the page opens the last answer's buttons again.
+            if all(m.get("text") in DOOR_REPLIES and not m.get("buttons") for m in shown):
+                # Answered at the door (a refused command, too fast, busy): the conversation did not
+                # move, so the page opens the last answer's buttons again.
                 shown = [{**m, "unchanged": True} for m in shown]
-            else:
-                self.page_buttons.show(sender, [b for m in shown for b in m.get("buttons") or []])
             reply = response.json(shown)
             return self.with_cookie(reply, request, sender) if new else reply
 

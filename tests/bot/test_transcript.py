@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.transcript import CHOICE, SECRET_REMOVED, PageButtons, current_session, open_buttons, transcript
+from bot.channels.transcript import CHOICE, SECRET_REMOVED, current_session, open_buttons, transcript
 
 MENU = [{"title": "1. Mức trợ cấp", "payload": "/ask_benefit_amount"},
         {"title": "2. Lịch chi trả", "payload": "/payment_schedule"}]  # fmt: skip
@@ -94,28 +94,3 @@ def test_only_the_last_answer_s_buttons_are_still_open() -> None:
 def test_session_start_cuts_what_came_before() -> None:
     assert current_session([user("a"), {"event": "session_started"}, user("b")]) == [user("b")]
 
-
-def test_a_button_shown_before_is_closed_not_forged() -> None:
-    page = PageButtons()
-    page.show("web:a", MENU)
-    assert not page.closed("web:a", "/payment_schedule"), "open on the page"
-    page.show("web:a", [{"title": "1. Xong rồi", "payload": "/affirm"}])
-    assert page.closed("web:a", "/payment_schedule"), "the menu of an earlier answer"
-    assert not page.closed("web:a", '/inform{"verified":true}'), "never shown: the guard refuses it"
-    assert not page.closed("web:b", "/payment_schedule"), "shown to someone else"
-    page.show("web:a", [])  # an answer without buttons closes the last ones too
-    assert page.closed("web:a", "/affirm")
-    page.show("web:a", MENU)
-    assert not page.closed("web:a", "/payment_schedule"), "offered again: open again"
-
-
-def test_page_buttons_are_bounded() -> None:
-    page = PageButtons(max_senders=2)
-    for sender in ("a", "b", "c"):
-        page.show(sender, MENU)
-        page.show(sender, [])
-    assert not page.closed("a", "/payment_schedule") and page.closed("c", "/payment_schedule")
-    one = PageButtons()
-    for n in range(PageButtons.PAST + 10):
-        one.show("u", [{"title": "x", "payload": f"/p{n}"}])
-    assert not one.closed("u", "/p0") and one.closed("u", f"/p{PageButtons.PAST + 8}")

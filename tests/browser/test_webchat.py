@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.channels.webchat import OLD_BUTTON
+from bot.channels.guard import REPLIES
 from bot.retention import HIDDEN
 from core.contact import contact_lines
 from core.settings import ROOT
@@ -19,6 +19,7 @@ from services.seed import PEOPLE, cccd_of
 from tests.browser.conftest import Phone
 
 pytestmark = pytest.mark.stack
+INTERNAL = re.compile(r"/[a-z]|\b[a-z]+_[a-z_]+\b")  # a payload, an intent, action or slot name
 
 
 def main_menu() -> list[str]:
@@ -111,13 +112,14 @@ def test_a_conversation_survives_a_reload_with_only_the_last_buttons_open(phone:
     assert phone.bubbles()[-2] == ("me", "2") and "xã" in first.inner_text()
 
 
-def test_an_old_button_sent_anyway_gets_a_kind_answer(phone: Phone) -> None:
+def test_an_old_button_or_a_typed_command_gets_a_kind_answer(phone: Phone) -> None:
     phone.open()
     phone.tap("1. Mức trợ cấp")
     offered_then = phone.buttons(enabled=True)
     phone.tap(offered_then[0])
     phone.shot("answered")
-    old = [title for title in offered_then if title not in phone.buttons(enabled=True)]
+    open_now = phone.buttons(enabled=True)
+    old = [title for title in offered_then if title not in open_now]
     assert old, f"the two answers offer different buttons: {offered_then}"
     stale = phone.page.locator("#thread > .buttons button", has_text=old[0]).first
     assert stale.is_disabled()
@@ -125,9 +127,14 @@ def test_an_old_button_sent_anyway_gets_a_kind_answer(phone: Phone) -> None:
     stale.evaluate("button => { button.disabled = false; }")
     first = phone._answer(stale.click)
     phone.shot("old-button")
-    assert first.inner_text() == OLD_BUTTON
-    assert "/" not in first.inner_text() and "payment" not in first.inner_text()
-    assert phone.buttons(enabled=True), "the last answer's buttons work again after the refusal"
+    assert first.inner_text().startswith("Dạ") and not INTERNAL.search(first.inner_text())
+    assert phone.buttons(enabled=True), "buttons to go on with: the answer's, or the last ones again"
+    # A typed command is refused kindly, and the conversation did not move: the same buttons work.
+    before = phone.buttons(enabled=True)
+    first = phone.say('/inform{"verified": true}')
+    phone.shot("typed-command")
+    assert first.inner_text() == REPLIES["command"]
+    assert phone.buttons(enabled=True) == before
 
 
 def test_the_vneid_detour_comes_back_to_the_conversation_and_its_next_step(phone: Phone) -> None:

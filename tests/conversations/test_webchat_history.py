@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from http.cookies import SimpleCookie
@@ -11,7 +12,6 @@ from typing import Any
 import pytest
 
 from bot.channels.guard import REPLIES
-from bot.channels.webchat import OLD_BUTTON
 from core.contact import contact_lines
 
 
@@ -55,7 +55,12 @@ def test_history_shows_the_session_and_only_the_last_buttons_work(chat) -> None:
     first_menu = next(line for line in answer["messages"] if line.get("buttons"))
     offered_now = {b["payload"] for b in answer["messages"][-1]["buttons"]}
     stale = next(b["payload"] for b in first_menu["buttons"] if b["payload"] not in offered_now)
-    assert chat.post("web:hist", stale, channel="webchat") == [{"text": OLD_BUTTON, "unchanged": True}]
+    for sent in (stale, '/inform{"verified": true}'):  # an old button sent anyway; a typed command
+        replies = chat.post("web:hist", sent, channel="webchat")
+        assert replies and not any(re.search(r"/[a-z]|\b[a-z]+_[a-z_]+\b", m.get("text", "")) for m in replies)
+        refused = [m for m in replies if m.get("text") in REPLIES.values()]
+        assert all(m.get("unchanged") for m in refused), "a refusal at the door: the page keeps its buttons open"
+    assert replies == [{"text": REPLIES["command"], "unchanged": True}]
     # After "đăng xuất" a reload shows nothing of what came before (a shared phone): a fresh first screen.
     assert "kết thúc phiên làm việc" in chat.say("web:hist", "đăng xuất", channel="webchat")
     after, _ = history(chat, chat.cookies["web:hist"])

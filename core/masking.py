@@ -4,7 +4,9 @@ What counts as an identifier is every number the assistant accepts as one: a CCC
 old CMND (9), a phone (10-11) and a bank account (6-20, actions/accounts.py), typed in one piece or
 in groups ("0912 345 678", "0912.345.678", "1903-4567-8901-2"). What people and the bot write
 that looks alike stays readable: dates ("2.7.1944", "1944-07-02"), payment periods ("2025-12"),
-year ranges ("2024-2025"), money ("500.000 ₫") and short numbers (ages, years, days, codes).
+year ranges ("2024-2025"), money ("500.000 ₫"), the host of a web address the bot shows
+("http://127.0.0.1:8101/...", the VNeID stand-in's link in demo mode) and short numbers (ages,
+years, days, codes).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ _READABLE = re.compile(
         )
     )
 )
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_WEB_HOST = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")  # right after "://" (a CCCD starts with 0: no octet)
 _MONEY_UNIT = re.compile(r"\s*(?:₫|đ|vnđ|vnd|đồng|dong|nghìn|ngàn|triệu|tỷ)(?!\w)", re.IGNORECASE)
 
 
@@ -45,8 +49,10 @@ def shown(last4: str) -> str:
     return "****" + str(last4 or "")[-KEEP:]
 
 
-def _readable(chunk: str, after: str) -> bool:
-    """A date, period, year range or amount of money, not an identifier."""
+def _readable(chunk: str, after: str, before: str = "") -> bool:
+    """A date, period, year range, amount of money or web address host, not an identifier."""
+    if before.endswith("://") and _WEB_HOST.fullmatch(chunk):
+        return True
     if not _READABLE.fullmatch(chunk):
         return False
     if "." in chunk and re.fullmatch(r"\d{1,3}(?:\.\d{3})+", chunk):
@@ -78,7 +84,8 @@ def mask_numbers(text: str) -> str:
             last = chunks[index]
         number = text[first.start() : last.end()]
         out.append(text[position : first.start()])
-        if _digits(number) >= MIN_DIGITS and not (first is last and _readable(number, text[last.end() :])):
+        readable = first is last and _readable(number, text[last.end() :], text[: first.start()])
+        if _digits(number) >= MIN_DIGITS and not readable:
             out.append(mask(re.sub(r"\D", "", number)))
         else:
             out.append(number)

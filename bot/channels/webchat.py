@@ -1,9 +1,14 @@
-"""The web chat of `make run`: a page at /webhooks/webchat/chat and its webhook.
+"""The web chat of `make run`: a page at /webhooks/webchat/chat, its webhook and its history.
 
 The page never names its sender. The server issues a random conversation id (`web:` + 26 letters)
 in a cookie signed with WEB_COOKIE_SECRET (HMAC-SHA256; HttpOnly, SameSite=Lax, for this path
 only), so a reload keeps the conversation and nobody can choose, or guess, someone else's. A
 request without a valid cookie starts a new conversation; a body that names a sender is refused.
+
+The page posts nothing by itself. On load it asks GET /webhooks/webchat/history for the first
+screen (the main menu and the hotline) and the current session's transcript read from the tracker
+store, so a reload or the VNeID detour finds the conversation where it was, with the last
+answer's buttons still the ones that work.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hmac
 import logging
 import secrets
 import string
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +27,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.guard import WEB_SENDER, valid_sender
+from bot.channels.guard import REPLIES, WEB_SENDER, valid_sender
 from bot.channels.rest import GuardedInput, Handler, bad_request
+from bot.channels.transcript import open_buttons, transcript
+from bot.tracker_store import watching_store
+from core.contact import contact_lines
 from core.settings import get_settings
 
 LOG = logging.getLogger(__name__)
@@ -30,6 +39,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "tlas_web"
 COOKIE_PATH = "/webhooks/webchat"
 ID_LETTERS = 26  # a-z: about 122 bits, and no digits for the masking of stored text to touch
+FIRST_SCREEN = ("utter_greet", "utter_help")  # the domain's main menu, as the greeting shows it
+DOOR_REPLIES = frozenset(text for reason, text in REPLIES.items() if reason != "secret")
+FALLBACK_GREETING = "Dạ, cháu chào Bác. Cháu là Trợ lý An sinh. Bác gõ câu hỏi để cháu giúp nhé."
 
 
 def new_sender() -> str:
@@ -80,6 +92,41 @@ class WebChatInput(GuardedInput):
             cookie["secure"] = True
         return reply
 
+    def first_screen(self, request: Request) -> dict[str, Any]:
+        """The greeting with the main menu, from the running model's domain, and the hotline."""
+        agent = getattr(request.app.ctx, "agent", None)
+        responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
+        shown: dict[str, Any] = {"text": FALLBACK_GREETING, "buttons": []}
+        for name in FIRST_SCREEN:
+            plain = [v for v in responses.get(name) or [] if v.get("text") and not v.get("condition")]
+            if plain:
+                shown = {"text": plain[0]["text"], "buttons": [
+                    {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                    for b in plain[0].get("buttons") or []
+                ]}  # fmt: skip
+                break
+        return {**shown, "contact": contact_lines()}
+
+    def idle_limit_s(self, request: Request) -> float:
+        """After this long without a message the conversation is over (Rasa's session, the verified session)."""
+        agent = getattr(request.app.ctx, "agent", None)
+        config = getattr(getattr(agent, "domain", None), "session_config", None)
+        minutes = float(get_settings().session_idle_min)
+        expiry = getattr(config, "session_expiration_time", 0) or 0
+        return 60 * (min(minutes, expiry) if expiry > 0 else minutes)
+
+    async def stored_events(self, request: Request, sender: str) -> list[dict[str, Any]] | None:
+        """The conversation's stored events (current session), [] if none, None if the store failed."""
+        agent = getattr(request.app.ctx, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return []
+        with watching_store() as problems:
+            tracker = await store.retrieve(sender)
+        if problems:
+            return None
+        return [event.as_dict() for event in tracker.events] if tracker is not None else []
+
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         hook = Blueprint("webchat", __name__)
         page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
@@ -91,6 +138,24 @@ class WebChatInput(GuardedInput):
             reply = response.html(page, headers={"Cache-Control": "no-store"})
             return self.with_cookie(reply, request, sender) if new else reply
 
+        @hook.route("/history", methods=["GET"])
+        async def history(request: Request) -> HTTPResponse:
+            sender, new = self.sender_of(request)
+            if not new and await self.over_limit(sender):  # each load reads the store: counted like a message
+                return response.json({"error": REPLIES["slow_down"]}, status=429)
+            first = self.first_screen(request)
+            events = [] if new else await self.stored_events(request, sender)
+            if events is None:
+                body: dict[str, Any] = {"first": first, "messages": [], "error": REPLIES["busy"]}
+            else:
+                lines = transcript(events, time.time(), self.idle_limit_s(request), first["buttons"])
+                # What the page offers is what typed numbers pick, also after a restart of this server.
+                offered = open_buttons(lines) if lines else first["buttons"]
+                self.buttons.remember(sender, [{"buttons": offered}])
+                body = {"first": first, "messages": [line.as_dict() for line in lines]}
+            reply = response.json(body, headers={"Cache-Control": "no-store"})
+            return self.with_cookie(reply, request, sender) if new else reply
+
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             body = self.body(request)
@@ -100,7 +165,12 @@ class WebChatInput(GuardedInput):
                 return bad_request("the web chat's sender comes from its cookie, not from the page")
             sender, new = self.sender_of(request)
             replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"))
-            reply = response.json([{key: value for key, value in m.items() if key != "recipient_id"} for m in replies])
+            shown = [{key: value for key, value in m.items() if key != "recipient_id"} for m in replies]
+            if all(m.get("text") in DOOR_REPLIES and not m.get("buttons") for m in shown):
+                # Answered at the door (a refused command, too fast, busy): the conversation did not
+                # move, so the page opens the last answer's buttons again.
+                shown = [{**m, "unchanged": True} for m in shown]
+            reply = response.json(shown)
             return self.with_cookie(reply, request, sender) if new else reply
 
         return hook

@@ -101,15 +101,24 @@ async def delete_request(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+def back_to_chat(webchat_url: str) -> str:
+    """The web chat's address with the mark that makes it say what to do after the detour."""
+    return webchat_url + ("&" if "?" in webchat_url else "?") + "tu=vneid"
+
+
 def _page(request: web.Request, body: str) -> web.Response:
-    back = escape(request.app[SETTINGS].webchat_url, quote=True)
+    back = escape(back_to_chat(request.app[SETTINGS].webchat_url), quote=True)
     html = (
         "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'><title>VNeID (bản thử)</title>"
-        "<style>body{font-family:sans-serif;font-size:20px;margin:24px}"
-        "button{font-size:20px;padding:10px 18px;margin:6px}"
-        ".code{font-size:40px;letter-spacing:8px}</style></head><body><h1>VNeID — bản thử</h1>"
-        f"{body}<p><a href='{back}'>Quay lại trò chuyện</a></p></body></html>"
+        "<style>body{font-family:system-ui,sans-serif;font-size:20px;line-height:1.45;margin:16px;color:#1b1b1b}"
+        "h1{font-size:24px}button{font-size:20px;min-height:48px;padding:10px 18px;margin:6px 6px 6px 0;"
+        "border-radius:10px;border:2px solid #1565c0;background:#fff;color:#0d47a1}"
+        "button[value=approve]{background:#1565c0;color:#fff}"
+        ".code{font-size:40px;letter-spacing:8px}"
+        ".back{display:inline-block;margin-top:12px;padding:12px 18px;border-radius:10px;background:#1565c0;"
+        "color:#fff;font-weight:600;text-decoration:none}</style></head><body><h1>VNeID — bản thử</h1>"
+        f"{body}<p><a class='back' href='{back}'>Quay lại trò chuyện</a></p></body></html>"
     )
     return web.Response(text=html, content_type="text/html")
 
@@ -174,7 +183,10 @@ async def post_decision(request: web.Request) -> web.Response:
         found.status = await _report(request, approval_id, decision == "approve") or found.status
     if as_json:
         return web.json_response({"approval_id": approval_id, "status": found.status})
-    done = {"approved": "Đã đồng ý. Bác quay lại trò chuyện với trợ lý nhé.", "denied": "Đã từ chối."}
+    done = {
+        "approved": 'Đã đồng ý. Bác bấm "Quay lại trò chuyện", rồi bấm "Xong rồi" để trợ lý kiểm tra nhé.',
+        "denied": "Đã từ chối.",
+    }
     text = done.get(found.status) or f"Yêu cầu này {STATUS_WORDS.get(found.status, found.status)}."
     return _page(request, f"<p>{escape(text)}</p>")
 

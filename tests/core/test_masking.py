@@ -19,6 +19,8 @@ from core.masking import mask_numbers, scrub
         ("0123 456 789 0123 4567 8901 2345", "*" * 22 + "2345"),  # longer than 20: masked too
         ("mã 4821", "mã 4821"),  # 4 and 5 digits: codes, years, amounts in words
         ("12345", "12345"),
+        ("http://001.144.100.002/", "http://********0002/"),  # a CCCD dressed as an address: no octets
+        ("xem 127.0.0.1 nhé", "xem **7001 nhé"),  # an address only right after "://"
     ],
 )
 def test_numbers_the_assistant_accepts_as_identifiers_keep_only_4_digits(typed: str, stored: str) -> None:
@@ -41,6 +43,8 @@ def test_numbers_the_assistant_accepts_as_identifiers_keep_only_4_digits(typed: 
         "Tháng 12/2025, trợ cấp xã hội: 500.000\u00a0₫, đã vào tài khoản",
         "được 1.000.000 đồng không",
         "2 triệu 500 nghìn",
+        "(Bản thử: http://127.0.0.1:8101/vneid/approvals/abc/)",  # the link must still work after a reload
+        "https://10.20.30.40/chat",
     ],
 )
 def test_dates_years_ages_and_money_stay_readable(text: str) -> None:

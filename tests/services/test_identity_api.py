@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from html import escape
 
 import requests
 from sqlalchemy import update
 
+from core.settings import get_settings
 from services.db import make_engine, session_factory, transaction
 from services.models import VerifiedSession
 from services.seed import PEOPLE
+from services.vneid_standin.app import back_to_chat
 from tests.services.verified import call, match, phone_check, post, share_phone, verify
 
 AN = PEOPLE[0]  # Nguyễn Văn An, beneficiary 1
@@ -107,11 +110,13 @@ def test_vneid_approval_through_the_stand_in_page(services) -> None:
     assert approval["approval_url"] == f"{services.standin.url}/vneid/approvals/{approval['approval_id']}/"
     page = requests.get(approval["approval_url"], timeout=10)
     assert approval["code"] in page.text and "Đồng ý" in page.text and "Quay lại trò chuyện" in page.text
+    back = f"href='{escape(back_to_chat(get_settings().webchat_url), quote=True)}'"
+    assert back in page.text and "tu=vneid" in back, "the way back to the chat, marked as coming from VNeID"
     assert get(services, f"/identity/approvals/{approval['approval_id']}", channel_user=user).json()["status"] == (
         "pending"
     )
     form = requests.post(approval["approval_url"] + "decision", data={"decision": "approve"}, timeout=10)
-    assert "Đã đồng ý" in form.text
+    assert "Đã đồng ý" in form.text and "Xong rồi" in form.text and back in form.text  # what to do next
     assert get(services, f"/sessions/{user}").json()["beneficiary_id"] == 1
     again = approve(services, approval, "deny")
     assert again.json()["status"] == "approved"  # a decision is final

@@ -225,6 +225,8 @@ class ActionAffirm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         approval_id = tracker.get_slot("approval_id")
+        if not approval_id and tracker.get_slot("helper_request"):  # a relative waiting for a beneficiary's yes
+            return [FollowupAction("action_check_help_request")]
         if not approval_id:
             dispatcher.utter_message(response="utter_affirm_without_context")
             return []

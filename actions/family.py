@@ -52,12 +52,15 @@ def who(relation: str | None) -> str:
 
 
 def relation_of(text: str) -> str | None:
-    """A relation typed in words ('má', 'ba', 'bà nội'), longest words first; None if none."""
-    folded = f" {fold_words(text)} "
-    words = [(fold_words(word), key) for key, item in relations().items() for word in item.get("words", [])]
-    for word, key in sorted(words, key=lambda pair: -len(pair[0])):
-        if f" {word} " in folded and key not in ("customer", "self"):
-            return str(key)
+    """A relation typed in words ('má', 'ba', 'bà nội'), longest words first; as typed with its marks
+    first ('bà' is not 'ba'), then without them. None if none."""
+    pairs = [(word, key) for key, item in relations().items() for word in item.get("words", [])
+             if key not in ("customer", "self")]  # fmt: skip
+    for fold_it in (lambda value: " ".join(value.lower().split()), fold_words):
+        typed = f" {fold_it(text)} "
+        for word, key in sorted(((fold_it(w), k) for w, k in pairs), key=lambda pair: -len(pair[0])):
+            if f" {word} " in typed:
+                return str(key)
     return None
 
 

@@ -76,7 +76,7 @@ class ActionStartLink(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        subject, events = await whose_data(dispatcher, tracker, person, self.name())
+        subject, events = await whose_data(dispatcher, tracker, person)
         if subject is None or refuse_view_only(dispatcher, subject):
             return events
         if subject.relation is not None:  # a helper links an account in the beneficiary's name
@@ -218,7 +218,7 @@ class ActionLinkStatus(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        subject, events = await whose_data(dispatcher, tracker, person, self.name())
+        subject, events = await whose_data(dispatcher, tracker, person)
         if subject is None:
             return events
         try:

@@ -87,12 +87,19 @@ def chosen_events(subject: Person) -> list[dict[str, Any]]:
     return [SlotSet("person_chosen", True), SlotSet("helping_name", subject.named if subject.relation else None)]
 
 
-def offer_people(dispatcher: CollectingDispatcher, active: list[Person]) -> None:
-    buttons = [{"title": "1. Của Bác", "payload": '/choose_person{"helped":"self"}'}]
+# The questions that may be about someone else: the list's buttons ask the same question again, naming whom.
+ASKED_AGAIN = ("check_payment", "report_missing_payment", "check_link_status", "link_account", "change_account")
+
+
+def offer_people(dispatcher: CollectingDispatcher, tracker: Tracker, active: list[Person]) -> None:
+    """ "Của ai?": the buttons repeat the question with the person chosen (no follow-up chain to lose)."""
+    intent = tracker.get_intent_of_latest_message()
+    intent = intent if intent in ASKED_AGAIN else "choose_person"
+    buttons = [{"title": "1. Của Bác", "payload": f'/{intent}{{"helped":"self"}}'}]
     for number, helped in enumerate(active[:3], start=2):
         label = relations().get(helped.relation or "", {}).get("display") or "người thân"
         buttons.append({"title": f"{number}. {helped.named} ({label})",
-                        "payload": f'/choose_person{{"helped":"{helped.beneficiary_id}"}}'})  # fmt: skip
+                        "payload": f'/{intent}{{"helped":"{helped.beneficiary_id}"}}'})  # fmt: skip
     dispatcher.utter_message(text="Dạ, Bác muốn xem thông tin của ai ạ?", buttons=buttons)
 
 
@@ -105,14 +112,19 @@ def ended_message(dispatcher: CollectingDispatcher, name: str | None) -> None:
 
 
 async def whose_data(
-    dispatcher: CollectingDispatcher, tracker: Tracker, person: Person, goal: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, person: Person
 ) -> tuple[Person | None, list[dict[str, Any]]]:
-    """Whose data a question is about: the person said so ("của mẹ", "của tôi"), chose earlier (the
-    session remembers), or is asked to pick when they help someone. None, with what to do, when it
-    cannot be answered now (a list offered, an authorisation that ended or never was)."""
+    """Whose data a question is about: a button of the list, said ("của mẹ", "của tôi"), chosen
+    earlier (the session remembers), or asked when the person helps someone. None, with what to do,
+    when it cannot be answered now (a list offered, an authorisation that ended or never was)."""
     client, user = VerificationClient(), tracker.sender_id
     relation = said_relation(tracker)
+    picked = str(next(tracker.get_latest_entity_values("helped"), "") or "")
     try:
+        if picked:  # a revoked helper's old button is refused by the service
+            wanted = None if picked == "self" or not picked.isdigit() else int(picked)
+            subject = (await client.set_helping(user, wanted)).subject
+            return subject, chosen_events(subject)
         if relation:
             helping, _ = await client.helpers(user)
             active = [h for h in helping if h.state == "active" and h.relation == relation]
@@ -120,8 +132,8 @@ async def whose_data(
                 subject = (await client.set_helping(user, active[0].beneficiary_id)).subject
                 return subject, chosen_events(subject)
             if active:
-                offer_people(dispatcher, active)
-                return None, [SlotSet("pending_goal", goal)]
+                offer_people(dispatcher, tracker, active)
+                return None, []
             pending = next((h for h in helping if h.relation == relation), None)
             if pending is not None:
                 dispatcher.utter_message(text=f"Dạ, yêu cầu giúp {who(relation)} đang chờ {pending.named} "
@@ -147,8 +159,8 @@ async def whose_data(
         active = [h for h in helping if h.state == "active"]
         if not active:
             return person, []
-        offer_people(dispatcher, active)
-        return None, [SlotSet("pending_goal", goal)]
+        offer_people(dispatcher, tracker, active)
+        return None, []
     except Refused:
         ended_message(dispatcher, None)
         return None, [SlotSet("helping_name", None)]
@@ -206,7 +218,10 @@ class ActionHelpRelative(Action):
                 text=f"Dạ, Bác đã được {subject.named} ủy quyền ({SCOPE_TEXT[subject.scope or 'view']}). "
                 f"Từ giờ cháu trả lời về {subject.named}."
             )
-            return [*chosen_events(subject), SlotSet("helped_relation", None), FollowupAction("action_check_payment")]
+            from actions.payments import tell_payments  # payments asks this module whose data it is
+
+            return await tell_payments(dispatcher, tracker, subject, [*chosen_events(subject),
+                                                                      SlotSet("helped_relation", None)])
         if same:
             pending = same[0]
             dispatcher.utter_message(
@@ -348,8 +363,14 @@ class ActionRequestHelp(Action):
         auth = result["authorisation"]
         named = f"{auth['title']} {auth['full_name']}"
         if auth["state"] == "active":
-            dispatcher.utter_message(text=f"Dạ, Bác đã được {named} ủy quyền rồi ạ.")
-            return [*reset_form(tracker), FollowupAction("action_help_relative")]
+            try:
+                subject = (await client.set_helping(user, int(auth["beneficiary_id"]))).subject
+            except (Refused, ServiceUnavailable):
+                dispatcher.utter_message(response="utter_service_busy")
+                return reset_form(tracker)
+            dispatcher.utter_message(text=f"Dạ, Bác đã được {named} ủy quyền rồi ạ. Từ giờ cháu trả lời về {named}.",
+                                     buttons=menu(subject))  # fmt: skip
+            return [*reset_form(tracker), *chosen_events(subject)]
         dispatcher.utter_message(
             text=f"Dạ, thông tin khớp rồi ạ. Cháu đã gửi yêu cầu tới ứng dụng VNeID trên điện thoại của {named}, "
             f"mã {auth['code']}. {whom.capitalize()} mở VNeID, thấy đúng mã {auth['code']} thì bấm Đồng ý; "
@@ -376,48 +397,44 @@ class ActionRequestHelp(Action):
         return []
 
 
-class ActionCheckHelpRequest(Action):
-    """ "Xong": has the beneficiary approved the relative's request?"""
-
-    def name(self) -> str:
-        return "action_check_help_request"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        wanted, client, user = tracker.get_slot("helper_request"), VerificationClient(), tracker.sender_id
-        try:
-            helping, _ = await client.helpers(user)
-            auth = next((h for h in helping if str(h.authorisation_id) == str(wanted)), None)
-            subject = None
-            if auth is not None and auth.state == "active":
-                subject = (await client.set_helping(user, auth.beneficiary_id)).subject
-        except Refused:
-            auth, subject = None, None
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
-        if subject is not None:
-            dispatcher.utter_message(
-                text=f"Dạ, {subject.named} đã đồng ý ({SCOPE_TEXT[subject.scope or 'view']}). Từ giờ cháu trả lời "
-                f'về {subject.named}; Bác muốn xem của mình thì nhắn "của tôi".',
-                buttons=menu(subject),
-            )
-            return [SlotSet("helper_request", None), *chosen_events(subject)]
-        if auth is not None:
-            dispatcher.utter_message(
-                text=f"Dạ, cháu chưa thấy {auth.named} bấm Đồng ý trong VNeID (mã {auth.code}). "
-                'Khi xong, Bác nhắn "xong" giúp cháu.',
-                buttons=[{"title": "1. Xong rồi", "payload": "/affirm"}],
-            )
-            return []
+async def check_help_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """ "Xong" after a request: has the beneficiary approved it? (Called by action_affirm, not chained
+    as a follow-up action, so what it remembers is not lost.)"""
+    wanted, client, user = tracker.get_slot("helper_request"), VerificationClient(), tracker.sender_id
+    try:
+        helping, _ = await client.helpers(user)
+        auth = next((h for h in helping if str(h.authorisation_id) == str(wanted)), None)
+        subject = None
+        if auth is not None and auth.state == "active":
+            subject = (await client.set_helping(user, auth.beneficiary_id)).subject
+    except Refused:
+        auth, subject = None, None
+    except ServiceUnavailable:
+        dispatcher.utter_message(response="utter_service_busy")
+        return []
+    if subject is not None:
         dispatcher.utter_message(
-            text="Dạ, yêu cầu ủy quyền đã bị từ chối hoặc đã hết hạn. Bác muốn gửi lại không ạ?",
-            buttons=[{"title": "1. Gửi lại", "payload": "/help_relative"}],
+            text=f"Dạ, {subject.named} đã đồng ý ({SCOPE_TEXT[subject.scope or 'view']}). Từ giờ cháu trả lời "
+            f'về {subject.named}; Bác muốn xem của mình thì nhắn "của tôi".',
+            buttons=menu(subject),
         )
-        return [SlotSet("helper_request", None)]
+        return [SlotSet("helper_request", None), *chosen_events(subject)]
+    if auth is not None:
+        dispatcher.utter_message(
+            text=f"Dạ, cháu chưa thấy {auth.named} bấm Đồng ý trong VNeID (mã {auth.code}). "
+            'Khi xong, Bác nhắn "xong" giúp cháu.',
+            buttons=[{"title": "1. Xong rồi", "payload": "/affirm"}],
+        )
+        return []
+    dispatcher.utter_message(
+        text="Dạ, yêu cầu ủy quyền đã bị từ chối hoặc đã hết hạn. Bác muốn gửi lại không ạ?",
+        buttons=[{"title": "1. Gửi lại", "payload": "/help_relative"}],
+    )
+    return [SlotSet("helper_request", None)]
 
 
 class ActionChoosePerson(Action):
-    """ "Của mẹ", "của tôi", or a tap on the list: whose data the next answers are about."""
+    """ "Của mẹ", "của tôi": whose data the next answers are about."""
 
     def name(self) -> str:
         return "action_choose_person"
@@ -428,27 +445,10 @@ class ActionChoosePerson(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        picked = str(next(tracker.get_latest_entity_values("helped"), "") or "")
-        goal = tracker.get_slot("pending_goal")
-        if picked:
-            try:
-                wanted = None if picked == "self" else int(picked)
-                subject = (await VerificationClient().set_helping(tracker.sender_id, wanted)).subject
-            except (Refused, ValueError):  # a revoked helper's old button does nothing but say so
-                ended_message(dispatcher, None)
-                return [SlotSet("helping_name", None), SlotSet("pending_goal", None)]
-            except ServiceUnavailable:
-                dispatcher.utter_message(response="utter_service_busy")
-                return []
-            events = chosen_events(subject)
-        else:
-            found, events = await whose_data(dispatcher, tracker, person, goal or self.name())
-            if found is None:
-                return events
-            subject = found
+        subject, events = await whose_data(dispatcher, tracker, person)
+        if subject is None:
+            return events
         whose = "của Bác" if subject.relation is None else f"của {subject.named}"
-        if goal and goal != self.name():
-            return [*events, SlotSet("pending_goal", None), FollowupAction(goal)]
         dispatcher.utter_message(text=f"Dạ, giờ cháu xem thông tin {whose}. Bác muốn xem gì ạ?", buttons=menu(subject))
         return events
 

@@ -152,30 +152,37 @@ class ActionCheckPayment(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        subject, events = await whose_data(dispatcher, tracker, person, self.name())
+        subject, events = await whose_data(dispatcher, tracker, person)
         if subject is None:
             return events
-        period = period_for(tracker.get_slot("month"), date.today())
-        try:
-            payments, links = await payments_and_links(subject, period, tracker.sender_id)
-        except Refused:  # the authorisation ended between two calls
-            ended_message(dispatcher, subject.named)
-            return [*events, SlotSet("helping_name", None)]
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return events
-        if not payments and subject.relation is not None:
-            dispatcher.utter_message(text=f"{subject.named}: {period_label(period)} chưa có khoản chi trả nào.")
-        elif not payments:
-            dispatcher.utter_message(response="utter_no_payment", period=period_label(period))
-        else:
-            account = receiving_account(links)
-            lines = [f"{subject.named}:", *(payment_line(p, account) for p in payments)]
-            dispatcher.utter_message(
-                text="\n".join(lines),
-                buttons=[{"title": "1. Sao chưa nhận được?", "payload": "/report_missing_payment"}],
-            )
-        return [*events, SlotSet("month", None)]
+        return await tell_payments(dispatcher, tracker, subject, events)
+
+
+async def tell_payments(
+    dispatcher: CollectingDispatcher, tracker: Tracker, subject: Any, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The month's payments of the person the conversation is about, named ("Bà Trần Thị Bình: ...")."""
+    period = period_for(tracker.get_slot("month"), date.today())
+    try:
+        payments, links = await payments_and_links(subject, period, tracker.sender_id)
+    except Refused:  # the authorisation ended between two calls
+        ended_message(dispatcher, subject.named)
+        return [*events, SlotSet("helping_name", None)]
+    except ServiceUnavailable:
+        dispatcher.utter_message(response="utter_service_busy")
+        return events
+    if not payments and subject.relation is not None:
+        dispatcher.utter_message(text=f"{subject.named}: {period_label(period)} chưa có khoản chi trả nào.")
+    elif not payments:
+        dispatcher.utter_message(response="utter_no_payment", period=period_label(period))
+    else:
+        account = receiving_account(links)
+        lines = [f"{subject.named}:", *(payment_line(p, account) for p in payments)]
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=[{"title": "1. Sao chưa nhận được?", "payload": "/report_missing_payment"}],
+        )
+    return [*events, SlotSet("month", None)]
 
 
 class ActionExplainMissingPayment(Action):
@@ -190,7 +197,7 @@ class ActionExplainMissingPayment(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        subject, events = await whose_data(dispatcher, tracker, person, self.name())
+        subject, events = await whose_data(dispatcher, tracker, person)
         if subject is None:
             return events
         period = period_for(tracker.get_slot("month"), date.today())

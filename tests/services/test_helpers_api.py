@@ -214,3 +214,15 @@ def test_a_denied_request_and_someone_elses_approval_give_nothing(services, seed
     assert payments(services, HELPER_USER, mother).status_code == 403
     chosen = call(services, "PUT", f"/verification/v1/sessions/{HELPER_USER}/helping", json={"beneficiary_id": mother})
     assert chosen.json()["error"] == "not_authorised"
+
+
+def test_the_banner_shows_where_the_demo_mother_approves() -> None:
+    from bot.runtime import banner
+    from core.settings import get_settings
+    from services.seed import banner_people
+
+    people = banner_people()
+    phone = next(person["vneid_phone"] for person in people if person["name"] == BINH.name)
+    assert phone == f"/vneid/devices/{device_of(BINH.cccd)}/" and BINH.cccd not in phone
+    assert f"{get_settings().vneid_standin_url.rstrip('/')}{phone}" in banner(get_settings(), people)
+    assert any(person["name"] == CUONG.name for person in people)

@@ -153,7 +153,7 @@ def test_an_expired_authorisation_ends_on_the_next_message(chat) -> None:
 
 def test_refused_attempts_wrong_details_no_authorisation_someone_elses_approval_a_denial_and_the_limit(chat) -> None:
     hai = "fam:hai"  # Kiều Văn Hải: nobody authorised him
-    verify(chat, hai, 28)
+    verify(chat, hai, 27)
     assert "chưa được bố Bác ủy quyền" in chat.say(hai, "tiền tháng này của bố tôi về chưa")
     wrong = ask_for(chat, hai, FAMILY_FATHER, "tôi muốn giúp bố tôi xem tiền trợ cấp", "1", born="12/11/1940")
     assert "thông tin của bố Bác chưa khớp với hồ sơ" in wrong and "còn 2 lần thử" in wrong
@@ -161,7 +161,7 @@ def test_refused_attempts_wrong_details_no_authorisation_someone_elses_approval_
     assert "VNeID trên điện thoại của Ông Đỗ Văn Thành" in pushed
     # Someone else's approval: Thành approves Hải's request; it opens nothing to Hằng.
     hang = "fam:hang"
-    verify(chat, hang, 29)
+    verify(chat, hang, 28)
     decide_on_phone(chat, FAMILY_FATHER)
     assert "Ông Đỗ Văn Thành đã đồng ý (chỉ xem thông tin)" in chat.say(hai, "xong")
     assert "chưa được bố Bác ủy quyền" in chat.say(hang, "tiền tháng này của bố tôi về chưa")
@@ -175,8 +175,8 @@ def test_refused_attempts_wrong_details_no_authorisation_someone_elses_approval_
     decide_on_phone(chat, FAMILY_MOTHER, "deny")
     assert "đã bị từ chối" in chat.say(hang, "xong")
     # The limit: three helpers are active for Mạc Văn Khánh; a fourth is refused.
-    for helper in (28, 29, 31):
-        assert paper(chat, helper, 30, "other", "view")[0] == 201
-    assert paper(chat, FAMILY_HELPER, 30, "other", "view")[1].get("error") == "too_many_helpers"
-    full = ask_for(chat, "fam:two", 30, "tôi muốn giúp ông nội tôi", "1")
+    for helper in (27, 28, 31):
+        assert paper(chat, helper, 29, "other", "view")[0] == 201
+    assert paper(chat, FAMILY_HELPER, 29, "other", "view")[1].get("error") == "too_many_helpers"
+    full = ask_for(chat, "fam:two", 29, "tôi muốn xem tiền của ông nội tôi", "1")
     assert "đã có đủ số người được ủy quyền" in full

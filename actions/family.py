@@ -39,6 +39,8 @@ SCOPE_TEXT = {"view": "chỉ xem thông tin", "act": "xem và làm thủ tục"}
 USES = {"payments_read": "xem tiền trợ cấp", "links_read": "xem tình trạng liên kết",
         "link_requested": "gửi yêu cầu liên kết tài khoản", "subscribed": "đăng ký nhận tin báo tiền"}  # fmt: skip
 OWN = re.compile(r"\b(cua|cho) (toi|minh|tui|tao|bac)\b|^(toi|minh|tui)$")
+# "Bác muốn ủy quyền cho con trai": the beneficiary asks how to let someone help (not to help someone).
+GRANTING = re.compile(r"\buy quyen cho\b|\bcho (con|chau|nguoi nha)\b.*\b(xem|nhan|lam)\b.*\bthay\b")
 
 
 def relations() -> dict[str, Any]:
@@ -194,6 +196,14 @@ class ActionHelpRelative(Action):
         return "action_help_relative"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if GRANTING.search(fold_words(str(tracker.latest_message.get("text") or ""))):
+            dispatcher.utter_message(
+                text="Dạ, để con cháu giúp Bác: người đó nhắn cho cháu trên điện thoại của họ, ví dụ "
+                '"tôi muốn xem tiền của mẹ tôi". Cháu sẽ gửi yêu cầu tới ứng dụng VNeID của Bác, Bác bấm Đồng ý '
+                "là xong. Bác không dùng điện thoại thông minh thì làm giấy ủy quyền ở UBND xã/phường. "
+                'Bác xem hay thu hồi người được ủy quyền bằng cách nhắn "ai đã xem thông tin của tôi".'
+            )
+            return []
         relation = said_relation(tracker) or tracker.get_slot("helped_relation")
         remember = [SlotSet("helped_relation", relation), SlotSet("helped_who", who(relation))] if relation else []
         client, user = VerificationClient(), tracker.sender_id

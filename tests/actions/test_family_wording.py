@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.family import HELPER_IS, NAMED_HELPER, OWN, relation_of, who
+from actions.family import GRANTING, HELPER_IS, NAMED_HELPER, OWN, relation_of, who
 from bot.notifier import compose
 from core.text import fold_words
 
@@ -49,3 +49,13 @@ def test_a_helpers_payment_message_names_the_beneficiary() -> None:
     helped = compose({**note, "for_name": "Bà Trần Thị Bình"})
     assert helped.startswith("Dạ, Bà Trần Thị Bình: Tiền trợ cấp xã hội tháng 11/2026 500.000")
     assert "Bà Trần Thị Bình" in compose({**note, "status": "failed", "for_name": "Bà Trần Thị Bình"})
+
+
+@pytest.mark.parametrize(
+    ("text", "granting"),
+    [("bác già yếu rồi, muốn ủy quyền cho con trai nhận tiền thay thì làm thế nào", True),
+     ("tôi muốn cho con tôi xem tiền thay", True), ("tôi muốn xem tiền của mẹ tôi", False),
+     ("tôi được mẹ ủy quyền, giờ muốn làm thay bà ấy", False)],
+)  # fmt: skip
+def test_a_beneficiary_asking_how_to_authorise_is_told_not_asked_for_details(text: str, granting: bool) -> None:
+    assert bool(GRANTING.search(fold_words(text))) is granting

@@ -165,12 +165,21 @@ def test_paper_record_by_staff_expiry_and_the_limit_of_helpers(services, seeded_
     assert payments(services, HELPER_USER, father).status_code == 200
     listed = get(services, "/verification/v1/helpers/authorisations", "operator", cccd=THANH.cccd).json()
     assert listed["authorisations"][0]["uses"] == 1 and listed["authorisations"][0]["recorded_by"] == "Cán bộ Lan"
+    # An agent revokes a second paper (the first is replaced by it): effective on the next read.
+    second = paper(services, FAMILY_HELPER, FAMILY_FATHER, scope="act").json()
+    assert get(services, "/verification/v1/helpers/authorisations", "console", cccd=THANH.cccd).json()[
+        "authorisations"][0]["state"] == "revoked"  # replaced by the newer paper  # fmt: skip
+    revoked = call(services, "POST", f"/verification/v1/helpers/authorisations/{second['id']}/revoke", "console",
+                   json={})  # fmt: skip
+    assert revoked.json()["state"] == "revoked"
+    assert payments(services, HELPER_USER, father).json()["error"] == "not_authorised"
+    recorded = paper(services, FAMILY_HELPER, FAMILY_FATHER)
     # Expiry: once its end has passed, the next call reads nothing.
     with transaction(session_factory(make_engine(seeded_url))) as db:
         db.execute(update(HelperAuthorisation).values(expires_at=datetime.utcnow() - timedelta(seconds=1)))
     assert payments(services, HELPER_USER, father).json()["error"] == "not_authorised"
     listed = get(services, "/verification/v1/helpers/authorisations", "console", cccd=THANH.cccd).json()
-    assert listed["authorisations"][0]["state"] == "expired"
+    assert [row["state"] for row in listed["authorisations"]] == ["revoked", "revoked", "expired"]
     # The limit: at most MAX_HELPERS_PER_BENEFICIARY active helpers (read by the server on each call).
     monkeypatch.setenv("MAX_HELPERS_PER_BENEFICIARY", "2")
     assert paper(services, 28, FAMILY_FATHER).status_code == 201

@@ -159,6 +159,17 @@ def decide(factory: sessionmaker, approval_id: str, approve: bool) -> dict[str, 
         return {"approval_id": approval_id, "status": status}
 
 
+def pending_approvals(factory: sessionmaker, channel_user: str) -> list[str]:
+    """The approvals still pending of the session person's own requests (to ask the provider about)."""
+    at = now()
+    with transaction(factory) as session:
+        found = active_session(session, channel_user, at)
+        if found is None:
+            return []
+        live = helpers.authorisations(session, at, helper_id=found.beneficiary_id, states=("pending",))
+        return [auth.approval_id for auth in live if auth.source == "vneid" and auth.approval_id]
+
+
 def mine(factory: sessionmaker, channel_user: str) -> dict[str, Any]:
     """Whom the session's person helps, and who helps them (pending and active)."""
     at = now()
@@ -300,8 +311,17 @@ async def post_request(request: web.Request) -> web.Response:
 
 
 async def get_mine(request: web.Request) -> web.Response:
+    """Also asks the provider about requests still pending here, in case a decision's callback was lost."""
     user = channel_user_of(request.query.get("channel_user", ""))
-    return web.json_response(await in_thread(mine, request.config_dict[SESSIONS], user))
+    factory, provider = request.config_dict[SESSIONS], request.config_dict[SECOND_FACTOR]
+    for approval_id in await in_thread(pending_approvals, factory, user):
+        try:
+            decided = await provider.status(approval_id)
+        except SecondFactorUnavailable:
+            break  # still pending as far as we know
+        if decided in ("approved", "denied"):
+            await in_thread(decide, factory, approval_id, decided == "approved")
+    return web.json_response(await in_thread(mine, factory, user))
 
 
 async def put_helping(request: web.Request) -> web.Response:

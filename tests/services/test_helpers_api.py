@@ -235,3 +235,14 @@ def test_the_banner_shows_where_the_demo_mother_approves() -> None:
     assert phone == f"/vneid/devices/{device_of(BINH.cccd)}/" and BINH.cccd not in phone
     assert f"{get_settings().vneid_standin_url.rstrip('/')}{phone}" in banner(get_settings(), people)
     assert any(person["name"] == CUONG.name for person in people)
+
+
+def test_a_decision_whose_callback_was_lost_is_read_from_the_provider(services, seeded_url) -> None:
+    verify(services, FAMILY_HELPER, HELPER_USER)
+    ask(services, HELPER_USER, FAMILY_MOTHER)
+    # She approves on her phone, but the callback never reaches the service (the stand-in's record only).
+    (pending,) = [item for item in services.standin_requests().values() if item.purpose]
+    pending.status = "approved"
+    mine = get(services, "/verification/v1/helpers/mine", channel_user=HELPER_USER).json()
+    assert [(row["full_name"], row["state"]) for row in mine["helping"]] == [(BINH.name, "active")]
+    assert payments(services, HELPER_USER, beneficiary_id(seeded_url, FAMILY_MOTHER)).status_code == 200

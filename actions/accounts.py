@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common.buttons import choice
 from actions.common.gate import verified_person
+from actions.family import ended_message, refuse_view_only, whose_data
 from clients import Refused, ServiceUnavailable, VerificationClient
 from core.masking import shown
 from core.phones import normalise_phone
@@ -75,9 +76,14 @@ class ActionStartLink(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
+        subject, events = await whose_data(dispatcher, tracker, person)
+        if subject is None or refuse_view_only(dispatcher, subject):
+            return events
+        if subject.relation is not None:  # a helper links an account in the beneficiary's name
+            dispatcher.utter_message(text=f"Dạ, cháu liên kết tài khoản đứng tên {subject.named}.")
         if tracker.get_intent_of_latest_message() == "change_account":
             dispatcher.utter_message(response="utter_change_account_intro")
-        return [*reset_link(tracker), FollowupAction("link_form")]
+        return [*events, *reset_link(tracker), FollowupAction("link_form")]
 
 
 class ValidateLinkForm(FormValidationAction):
@@ -156,7 +162,7 @@ class ActionAskLinkConfirmed(Action):
             response="utter_ask_link_confirmed",
             provider=provider_name(tracker.get_slot("provider")),
             masked=shown(tracker.get_slot("account_last4") or ""),
-            holder=person.full_name.upper(),
+            holder=person.subject.full_name.upper(),
         )
         return []
 
@@ -171,15 +177,21 @@ class ActionSubmitLink(Action):
             return [*events, *reset_link(tracker)]
         provider, token = tracker.get_slot("provider"), tracker.get_slot("account_token")
         client = VerificationClient()
+        subject = person.subject
+        if refuse_view_only(dispatcher, subject):
+            return reset_link(tracker)
         try:
-            link = await client.request_link(tracker.sender_id, person.beneficiary_id, provider, token)
+            link = await client.request_link(tracker.sender_id, subject.beneficiary_id, provider, token)
             waited = 0.0
             while link["status"] == "pending" and waited < DECISION_WAIT_S:
                 await asyncio.sleep(0.5)
                 waited += 0.5
                 link = await client.link(link["id"], channel_user=tracker.sender_id)
-        except Refused:
-            dispatcher.utter_message(response="utter_link_expired_form")
+        except Refused as error:
+            if error.code in ("not_authorised", "scope_view_only"):  # revoked or narrowed since the form began
+                ended_message(dispatcher, subject.named)
+            else:
+                dispatcher.utter_message(response="utter_link_expired_form")
             return reset_link(tracker)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
@@ -206,16 +218,22 @@ class ActionLinkStatus(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
+        subject, events = await whose_data(dispatcher, tracker, person)
+        if subject is None:
+            return events
         try:
-            links = await VerificationClient().links(person.beneficiary_id, channel_user=tracker.sender_id)
+            links = await VerificationClient().links(subject.beneficiary_id, channel_user=tracker.sender_id)
+        except Refused:
+            ended_message(dispatcher, subject.named)
+            return [*events, SlotSet("helping_name", None)]
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
-            return []
+            return events
         if not links:
             dispatcher.utter_message(response="utter_no_links")
-            return []
+            return events
         latest = links[0]
-        lines = [f"Bác {person.full_name}: yêu cầu gần nhất ({describe(latest)})."]
+        lines = [f"{subject.named}: yêu cầu gần nhất ({describe(latest)})."]
         if latest["status"] == "refused":
             lines += refusal_lines(latest["reason_code"])
         if len(links) > 1:
@@ -223,4 +241,4 @@ class ActionLinkStatus(Action):
         refused = latest["status"] == "refused"
         buttons = [{"title": "1. Liên kết tài khoản khác", "payload": "/link_account"}] if refused else []
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        return []
+        return events

@@ -11,6 +11,7 @@ from rasa_sdk.events import FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.family import check_help_request
 from clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
 from core.formatting import clock_time, vietnam_today
 from core.identity import check_cccd, parse_birth_date
@@ -234,6 +235,8 @@ class ActionAffirm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         approval_id = tracker.get_slot("approval_id")
+        if not approval_id and tracker.get_slot("helper_request"):  # a relative waiting for a beneficiary's yes
+            return await check_help_request(dispatcher, tracker)
         if not approval_id:
             dispatcher.utter_message(response="utter_affirm_without_context")
             return []

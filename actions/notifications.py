@@ -9,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common.gate import verified_person
-from clients import PaymentClient, ServiceUnavailable
+from actions.family import ended_message, refuse_view_only
+from clients import PaymentClient, Refused, ServiceUnavailable
 
 PUSH_CHANNELS = ("tg:", "zalo:")  # chat apps a message can be pushed to; a closed web page cannot
 
@@ -25,10 +26,22 @@ class ActionSubscribeNotifications(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
+        subject = person.subject  # a helper subscribes to the messages of the person they look at now
+        if refuse_view_only(dispatcher, subject):
+            return []
         try:
-            await PaymentClient().subscribe(tracker.sender_id, person.beneficiary_id)
+            await PaymentClient().subscribe(tracker.sender_id, subject.beneficiary_id)
+        except Refused:
+            ended_message(dispatcher, subject.named)
+            return []
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
+            return []
+        if subject.relation is not None:
+            dispatcher.utter_message(
+                text=f"Dạ, khi tiền của {subject.named} vào tài khoản hoặc chuyển chưa được, cháu sẽ nhắn vào đây. "
+                'Bác nhắn "tắt thông báo" khi không cần nữa.'
+            )
             return []
         dispatcher.utter_message(response="utter_notifications_on")
         return []

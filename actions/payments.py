@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common.gate import verified_person
-from clients import PaymentClient, ServiceUnavailable, VerificationClient
+from actions.family import ended_message, whose_data
+from clients import PaymentClient, Refused, ServiceUnavailable, VerificationClient
 from core.formatting import money, vietnam_today
 from core.periods import period_for, period_label
 
@@ -151,22 +152,37 @@ class ActionCheckPayment(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
-        period = period_for(tracker.get_slot("month"), vietnam_today())
-        try:
-            payments, links = await payments_and_links(person, period, tracker.sender_id)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
-        if not payments:
-            dispatcher.utter_message(response="utter_no_payment", period=period_label(period))
-        else:
-            account = receiving_account(links)
-            lines = [f"Bác {person.full_name}:", *(payment_line(p, account) for p in payments)]
-            dispatcher.utter_message(
-                text="\n".join(lines),
-                buttons=[{"title": "1. Sao chưa nhận được?", "payload": "/report_missing_payment"}],
-            )
-        return [SlotSet("month", None)]
+        subject, events = await whose_data(dispatcher, tracker, person)
+        if subject is None:
+            return events
+        return await tell_payments(dispatcher, tracker, subject, events)
+
+
+async def tell_payments(
+    dispatcher: CollectingDispatcher, tracker: Tracker, subject: Any, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The month's payments of the person the conversation is about, named ("Bà Trần Thị Bình: ...")."""
+    period = period_for(tracker.get_slot("month"), vietnam_today())
+    try:
+        payments, links = await payments_and_links(subject, period, tracker.sender_id)
+    except Refused:  # the authorisation ended between two calls
+        ended_message(dispatcher, subject.named)
+        return [*events, SlotSet("helping_name", None)]
+    except ServiceUnavailable:
+        dispatcher.utter_message(response="utter_service_busy")
+        return events
+    if not payments and subject.relation is not None:
+        dispatcher.utter_message(text=f"{subject.named}: {period_label(period)} chưa có khoản chi trả nào.")
+    elif not payments:
+        dispatcher.utter_message(response="utter_no_payment", period=period_label(period))
+    else:
+        account = receiving_account(links)
+        lines = [f"{subject.named}:", *(payment_line(p, account) for p in payments)]
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=[{"title": "1. Sao chưa nhận được?", "payload": "/report_missing_payment"}],
+        )
+    return [*events, SlotSet("month", None)]
 
 
 class ActionExplainMissingPayment(Action):
@@ -181,14 +197,21 @@ class ActionExplainMissingPayment(Action):
         person, events = await verified_person(dispatcher, tracker, self.name())
         if person is None:
             return events
+        subject, events = await whose_data(dispatcher, tracker, person)
+        if subject is None:
+            return events
         period = period_for(tracker.get_slot("month"), vietnam_today())
         try:
-            payments, links = await payments_and_links(person, period, tracker.sender_id)
-            schedules = await PaymentClient().schedules(person.commune, person.province)
+            payments, links = await payments_and_links(subject, period, tracker.sender_id)
+            schedules = await PaymentClient().schedules(subject.commune, subject.province)
+        except Refused:
+            ended_message(dispatcher, subject.named)
+            return [*events, SlotSet("helping_name", None)]
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
-            return []
-        lines = explain(
+            return events
+        lines = [f"{subject.named}:"] if subject.relation is not None else []
+        lines += explain(
             period,
             payments[0] if payments else None,
             schedules[0] if schedules else None,
@@ -196,7 +219,7 @@ class ActionExplainMissingPayment(Action):
             receiving_account(links),
         )
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("month", None)]
+        return [*events, SlotSet("month", None)]
 
 
 def explain(

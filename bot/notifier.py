@@ -44,6 +44,11 @@ def quiet(now_local: datetime, hours: tuple[int, int] | None = QUIET_HOURS) -> b
 def compose(note: dict[str, Any]) -> str:
     """The short message a person receives; amounts as '500.000 ₫', no identifiers."""
     what = f"Tiền {PROGRAMS.get(note['program'], note['program'])} {period_label(note['period'])}"
+    whom = note.get("for_name")  # a relative's message names the person it is about
+    if whom:
+        if note["status"] == "paid":
+            return f"Dạ, {whom}: {what} {money(note['amount_vnd'])} đã vào tài khoản."
+        return f'Dạ, {whom}: {what} chuyển khoản chưa thành công. Bác nhắn "vì sao chưa nhận" để cháu xem giúp nhé.'
     if note["status"] == "paid":
         return f"Dạ, {what}: {money(note['amount_vnd'])} đã vào tài khoản của Bác."
     return f'Dạ, {what}: chuyển khoản chưa thành công. Bác nhắn "vì sao chưa nhận" để cháu xem giúp nhé.'

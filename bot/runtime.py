@@ -422,6 +422,9 @@ def banner(settings: Settings, demo_people: list[dict[str, str]], credentials: C
     ]
     if demo_people:
         lines.append("  Demo people (synthetic): " + ", ".join(f"{p['name']} (CCCD {p['cccd']})" for p in demo_people))
+        standin = settings.vneid_standin_url.rstrip("/")
+        lines += [f"  VNeID app on {p['name']}'s phone (demo: she approves a relative's request there): "
+                  f"{standin}{p['vneid_phone']}" for p in demo_people if p.get("vneid_phone")]  # fmt: skip
     lines += ["  A process that stops is started again; what happens is printed here.", "Press Ctrl-C to stop."]
     return "\n".join(lines)
 

@@ -13,7 +13,8 @@ from core.settings import get_settings
 
 @dataclass(frozen=True)
 class Person:
-    """The verified person behind a conversation (from the verification service's session)."""
+    """The verified person behind a conversation (from the verification service's session), or a
+    person they help (a family helper's authorisation, PRODUCT.md 3.7)."""
 
     beneficiary_id: int
     full_name: str
@@ -21,6 +22,41 @@ class Person:
     province: str
     group_code: str
     cccd_last4: str
+    title: str = "Bác"  # how replies name this person: the person typing is "Bác", a helped one "Bà"/"Ông"
+    relation: str | None = None  # a helped person: who they are to the helper ("mother")
+    scope: str | None = None  # a helped person: "view" or "act"
+    state: str | None = None  # a helped person: "pending" or "active"
+    authorisation_id: int | None = None
+    code: str | None = None  # the code shown in the helped person's VNeID while pending
+    helper_name: str | None = None
+    helping: Person | None = None  # whom this helper is looking at now (None: themself)
+
+    @property
+    def subject(self) -> Person:
+        """Whose data the conversation is about now."""
+        return self.helping or self
+
+    @property
+    def named(self) -> str:
+        """'Bà Trần Thị Bình', or 'Bác Đỗ Văn Cường' for the person typing."""
+        return f"{self.title} {self.full_name}"
+
+
+BASIC = ("beneficiary_id", "full_name", "commune", "province", "group_code", "cccd_last4")
+
+
+def helped_person(view: dict[str, Any]) -> Person:
+    """A person a helper helps (or who helps them), from an authorisation as the service shows it."""
+    return Person(
+        **{name: view[name] for name in BASIC}, title=view.get("title") or "Bác", relation=view.get("relation"),
+        scope=view.get("scope"), state=view.get("state"), authorisation_id=view.get("id"), code=view.get("code"),
+        helper_name=view.get("helper_name"),
+    )  # fmt: skip
+
+
+def session_person(body: dict[str, Any]) -> Person:
+    helping = body.get("helping")
+    return Person(**{name: body[name] for name in BASIC}, helping=helped_person(helping) if helping else None)
 
 
 def _user(channel_user: str) -> str:
@@ -40,7 +76,7 @@ class VerificationClient(ServiceClient):
             body = await self._request("GET", f"/sessions/{_user(channel_user)}")
         except NotFound:
             return None
-        return Person(**{name: body[name] for name in Person.__dataclass_fields__})
+        return session_person(body)
 
     async def end_session(self, channel_user: str) -> None:
         await self._request("DELETE", f"/sessions/{_user(channel_user)}")
@@ -108,3 +144,37 @@ class VerificationClient(ServiceClient):
             "GET", f"/beneficiaries/{int(beneficiary_id)}/link-requests", params={"channel_user": channel_user}
         )
         return list(body["link_requests"])
+
+    # --- family helpers (PRODUCT.md 3.7) ---------------------------------------------------------------
+
+    async def request_help(
+        self, channel_user: str, cccd_token: str, full_name: str, date_of_birth: str, relation: str, scope: str
+    ) -> dict[str, Any]:
+        """Ask to help a beneficiary: `{"matched": False, "attempts_left": n}`, or `{"matched": True,
+        "authorisation": {...}}` pending (pushed to the beneficiary's VNeID) or already active.
+        Raises Locked, Refused("too_many_helpers" | "self")."""
+        body = {"channel_user": channel_user, "cccd_token": cccd_token, "full_name": full_name,
+                "date_of_birth": date_of_birth, "relation": relation, "scope": scope}  # fmt: skip
+        return await self._request("POST", "/helpers/requests", json=body)
+
+    async def helpers(self, channel_user: str) -> tuple[list[Person], list[Person]]:
+        """(whom this verified person helps, who helps them): pending and active authorisations."""
+        body = await self._request("GET", "/helpers/mine", params={"channel_user": channel_user})
+        return [helped_person(v) for v in body["helping"]], [helped_person(v) for v in body["helped_by"]]
+
+    async def set_helping(self, channel_user: str, beneficiary_id: int | None) -> Person:
+        """Look at this beneficiary's data from now on (None: one's own); Refused("not_authorised") if not allowed."""
+        body = await self._request(
+            "PUT", f"/sessions/{_user(channel_user)}/helping", json={"beneficiary_id": beneficiary_id}
+        )
+        return session_person(body)
+
+    async def revoke_helper(self, channel_user: str, authorisation_id: int) -> dict[str, Any]:
+        return await self._request(
+            "POST", f"/helpers/authorisations/{int(authorisation_id)}/revoke", json={"channel_user": channel_user}
+        )
+
+    async def access_log(self, channel_user: str) -> list[dict[str, Any]]:
+        """Reads and acts through this verified person's authorisations, newest first."""
+        body = await self._request("GET", "/helpers/access-log", params={"channel_user": channel_user})
+        return list(body["accesses"])

@@ -114,6 +114,11 @@ class Settings:
     # A verified session ends after this long idle, and after the lifetime whatever happens.
     session_idle_min: int = field(default_factory=lambda: _int("SESSION_IDLE_MIN", 30))
     session_lifetime_min: int = field(default_factory=lambda: _int("SESSION_LIFETIME_MIN", 120))
+    # Family helpers (PRODUCT.md 3.7): active helpers per beneficiary, how long a VNeID grant lasts,
+    # and how long the beneficiary has to approve it (they may not be by their phone).
+    max_helpers_per_beneficiary: int = field(default_factory=lambda: _int("MAX_HELPERS_PER_BENEFICIARY", 3))
+    helper_grant_days: int = field(default_factory=lambda: _int("HELPER_GRANT_DAYS", 365))
+    helper_approval_h: float = field(default_factory=lambda: _float("HELPER_APPROVAL_H", 24.0))
     # An integration behind the REST channel is locked after this many failed checks in 15 minutes.
     source_max_failures: int = field(default_factory=lambda: _int("SOURCE_MAX_FAILURES", 10))
     # Vault encryption keys (Fernet), comma-separated: the first encrypts, all decrypt (rotation).

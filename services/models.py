@@ -101,21 +101,51 @@ class Payment(Base):
     beneficiary = relationship("Beneficiary", back_populates="payments")
 
 
-class ProxyAuthorisation(Base):
-    """A relative's right to act for a beneficiary, granted in VNeID or on paper via an agent."""
+class HelperAuthorisation(Base):
+    """A verified relative's right to help a beneficiary (PRODUCT.md 3.7).
 
-    __tablename__ = "proxy_authorisation"
+    Granted by the beneficiary in VNeID (`source` vneid: pending until approved) or recorded by
+    staff from a paper giấy ủy quyền (`source` paper: document reference, date, who recorded it).
+    `scope` view: read payments and links; act: also link an account and subscribe the helper's
+    chat to the payment messages. State: pending, active, expired, revoked or denied.
+    """
+
+    __tablename__ = "helper_authorisation"
 
     id = Column(Integer, primary_key=True)
+    helper_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False, index=True)
+    helper_channel_user = Column(String(80))  # the chat that asked (None for paper)
     beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False, index=True)
-    proxy_name = Column(String(120), nullable=False)
-    relation = Column(String(16), nullable=False)
-    proxy_channel_user = Column(String(80))
-    scope = Column(String(8), nullable=False, default="view")
-    status = Column(String(10), nullable=False, default="pending")
-    granted_by = Column(String(10), nullable=False, default="vneid")
+    relation = Column(String(16), nullable=False)  # the beneficiary is the helper's <relation>
+    scope = Column(String(4), nullable=False)
+    state = Column(String(8), nullable=False)
+    source = Column(String(8), nullable=False)
+    document_ref = Column(String(60))
+    document_date = Column(Date)
+    recorded_by = Column(String(80))
+    approval_id = Column(String(32), unique=True)
+    approval_code = Column(String(8))
     created_at = Column(DateTime, nullable=False, default=_now)
-    revoked_at = Column(DateTime)
+    decided_at = Column(DateTime)
+    expires_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime)
+    ended_by = Column(String(80))
+    notify_channel_user = Column(String(80))  # the helper's chat that gets the payment messages
+
+    helper = relationship("Beneficiary", foreign_keys=[helper_id])
+    beneficiary = relationship("Beneficiary", foreign_keys=[beneficiary_id])
+
+
+class HelperAccess(Base):
+    """One read or act through an authorisation: what the beneficiary sees in "ai đã xem"."""
+
+    __tablename__ = "helper_access"
+
+    id = Column(Integer, primary_key=True)
+    authorisation_id = Column(Integer, ForeignKey("helper_authorisation.id"), nullable=False, index=True)
+    channel_user = Column(String(80), nullable=False)
+    what = Column(String(40), nullable=False)
+    at = Column(DateTime, nullable=False, default=_now)
 
 
 class CommuneSchedule(Base):
@@ -213,6 +243,7 @@ class VerifiedSession(Base):
     beneficiary_id = Column(Integer, ForeignKey("beneficiary.id"), nullable=False)
     verified_at = Column(DateTime, nullable=False, default=_now)
     last_seen = Column(DateTime, nullable=False, default=_now)
+    helping_id = Column(Integer)  # the beneficiary this helper is looking at now (None: themself)
 
 
 class NotificationSubscription(Base):
@@ -261,13 +292,14 @@ __all__ = [
     "Beneficiary",
     "CommuneSchedule",
     "Consent",
+    "HelperAccess",
+    "HelperAuthorisation",
     "LinkRequest",
     "Notification",
     "NotificationSubscription",
     "Payment",
     "PhoneProof",
     "ProviderAccount",
-    "ProxyAuthorisation",
     "VaultItem",
     "VerificationAttempt",
     "VerifiedSession",

@@ -27,7 +27,7 @@ from core.rules import load_rules
 from core.values import WALLETS
 from services.db import make_engine, migrate, session_factory, transaction
 from services.importer import ImportReport, load, parse_rows, read_file
-from services.models import Beneficiary, CommuneSchedule, LinkRequest, ProxyAuthorisation
+from services.models import Beneficiary, CommuneSchedule, LinkRequest
 from services.vault import current_vault
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -183,13 +183,6 @@ def seed(session: Session, today: date) -> int:
         if person.vneid_level != 2:
             session.get(Beneficiary, beneficiary_id).vneid_level = person.vneid_level
         _seed_link(session, person, beneficiary_id)
-    # One relative already authorised in VNeID, to show proxy access.
-    session.add(
-        ProxyAuthorisation(
-            beneficiary_id=ids[PEOPLE[0].cccd], proxy_name="Nguyễn Văn Bình", relation="child", scope="view",
-            status="active", granted_by="vneid",
-        )
-    )  # fmt: skip
     return len(PEOPLE)
 
 
@@ -206,10 +199,19 @@ def _seed_link(session: Session, person: Person, beneficiary_id: int) -> None:
     ))  # fmt: skip
 
 
+# A family for the helper demo (PRODUCT.md 3.7): Đỗ Văn Cường helps his mother Trần Thị Bình.
+FAMILY_HELPER, FAMILY_MOTHER, FAMILY_FATHER = 32, 1, 33
+
+
 def banner_people() -> list[dict[str, str]]:
-    """Whom to try, for the start-up banner: name, masked CCCD, and what their data shows."""
-    shown = (0, 1, 2, 8, 19)
-    return [{"name": PEOPLE[i].name, "cccd": "…" + PEOPLE[i].cccd[-4:], "shows": PEOPLE[i].link} for i in shown]
+    """Whom to try, for the start-up banner: name, masked CCCD, what their data shows, and for the
+    mother of the helper demo the stand-in page that plays her phone's VNeID app."""
+    from services.identity.helpers import device_of
+
+    shown = (0, 1, 2, 8, 19, FAMILY_HELPER)
+    people = [{"name": PEOPLE[i].name, "cccd": "…" + PEOPLE[i].cccd[-4:], "shows": PEOPLE[i].link} for i in shown]
+    people[1]["vneid_phone"] = f"/vneid/devices/{device_of(PEOPLE[FAMILY_MOTHER].cccd)}/"
+    return people
 
 
 def main() -> None:

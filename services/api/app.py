@@ -21,6 +21,7 @@ from services.api.auth import COMPONENT, OPENAPI_PATH, TOKENS, credentials
 from services.db import make_engine, session_factory
 from services.identity import second_factor
 from services.identity.checks import ApprovalPending, NoFirstFactor
+from services.identity.helpers import NotAuthorised, ScopeRefused, TooManyHelpers
 from services.identity.policy import Locked, NotVerified
 from services.vault import vault_keys
 
@@ -127,6 +128,18 @@ async def errors_as_json(
         return web.json_response(
             {"error": "not_verified", "message": "No verified session of this channel user covers this"}, status=403
         )
+    except NotAuthorised:
+        return web.json_response(
+            {"error": "not_authorised", "message": "No active authorisation covers this person"}, status=403
+        )
+    except ScopeRefused:
+        return web.json_response(
+            {"error": "scope_view_only", "message": "This authorisation allows reading only"}, status=403
+        )
+    except TooManyHelpers:
+        return web.json_response(
+            {"error": "too_many_helpers", "message": "This person has the most helpers allowed"}, status=409
+        )
     except ApprovalPending as error:
         until = error.until.isoformat(timespec="seconds") + "Z"
         return web.json_response(
@@ -156,7 +169,7 @@ def check_ready(settings: Settings) -> None:
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> web.Application:
-    from services.api import eligibility, identity, notifications, payment, verification
+    from services.api import eligibility, helpers, identity, notifications, payment, verification
     from services.retention import purge_periodically
 
     settings = settings or get_settings()
@@ -170,7 +183,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> web.Appli
     root.router.add_get("/health", health)
     root.router.add_get("/openapi.yaml", openapi)
     for prefix, modules in (
-        ("/verification/v1", (identity, verification)),
+        ("/verification/v1", (identity, verification, helpers)),
         ("/payment/v1", (payment, notifications)),
         ("/eligibility/v1", (eligibility,)),
     ):

@@ -146,9 +146,12 @@ async def post_approval_decision(request: web.Request) -> web.Response:
     decision = (await read_json(request)).get("decision")
     if decision not in ("approve", "deny"):
         raise ApiError(400, "bad_decision", "decision must be approve or deny")
-    result = await in_thread(
-        checks.decide_approval, request.config_dict[SESSIONS], request.match_info["approval_id"], decision == "approve"
-    )
+    factory, approval_id = request.config_dict[SESSIONS], request.match_info["approval_id"]
+    result = await in_thread(checks.decide_approval, factory, approval_id, decision == "approve")
+    if result is None:  # not an identity approval: a beneficiary deciding on a relative's request
+        from services.api.helpers import decide
+
+        result = await in_thread(decide, factory, approval_id, decision == "approve")
     if result is None:
         raise ApiError(404, "approval_not_found", "No such approval")
     return web.json_response(result)

@@ -24,8 +24,9 @@ from core.values import PAYMENT_STATUSES
 from services.api.app import COMPONENT, SESSIONS, ApiError, channel_user_of, in_thread, read_json
 from services.audit import audit
 from services.db import transaction
-from services.identity.policy import now, use_session
-from services.models import Beneficiary, Notification, NotificationSubscription, Payment
+from services.identity import helpers
+from services.identity.policy import now
+from services.models import Beneficiary, HelperAuthorisation, Notification, NotificationSubscription, Payment
 
 NOTIFIED_STATUSES = {"paid", "failed"}
 # Pause after the 1st, 2nd... failed send; after the last one the message is given up.
@@ -34,11 +35,18 @@ CHANNEL = r"[a-z]{1,10}"  # the prefix of a channel user: "tg", "zalo"
 
 
 def subscribe(factory: sessionmaker, channel_user: str, beneficiary_id: int) -> None:
-    """Payment messages of this person to this chat, only from the person's own verified session."""
+    """Payment messages of this person to this chat: from the person's own verified session, or from
+    a helper's whose authorisation allows acts (kept on the authorisation, so it ends with it)."""
+    at = now()
     with transaction(factory) as session:
         if session.get(Beneficiary, beneficiary_id) is None:
             raise ApiError(404, "beneficiary_not_found", "No such beneficiary")
-        use_session(session, channel_user, beneficiary_id, now())
+        found = helpers.use_access(session, channel_user, beneficiary_id, at, "subscribed")
+        if found.beneficiary_id != beneficiary_id:
+            auth = helpers.active_for(session, found.beneficiary_id, beneficiary_id, at)
+            if auth is not None:
+                auth.notify_channel_user = channel_user
+            return
         found = session.get(NotificationSubscription, channel_user)
         if found is None:
             session.add(NotificationSubscription(channel_user=channel_user, beneficiary_id=beneficiary_id))
@@ -47,10 +55,14 @@ def subscribe(factory: sessionmaker, channel_user: str, beneficiary_id: int) -> 
 
 
 def unsubscribe(factory: sessionmaker, channel_user: str) -> None:
+    """No more payment messages to this chat: its own, nor those of the people it helps."""
     with transaction(factory) as session:
         found = session.get(NotificationSubscription, channel_user)
         if found is not None:
             session.delete(found)
+        helped = select(HelperAuthorisation).where(HelperAuthorisation.notify_channel_user == channel_user)
+        for auth in session.execute(helped).scalars():
+            auth.notify_channel_user = None
 
 
 def is_subscribed(factory: sessionmaker, channel_user: str) -> bool:
@@ -73,7 +85,10 @@ def change_status(factory: sessionmaker, payment_id: int, status: str, when: dat
                     NotificationSubscription.beneficiary_id == payment.beneficiary_id
                 )
             ).scalars()
-            for channel_user in subscribers:
+            at = datetime.utcnow()
+            active = helpers.authorisations(session, at, beneficiary_id=payment.beneficiary_id, states=("active",))
+            helping = [auth.notify_channel_user for auth in active if auth.notify_channel_user and auth.scope == "act"]
+            for channel_user in dict.fromkeys([*subscribers, *helping]):
                 exists = session.execute(
                     select(Notification.id).filter_by(channel_user=channel_user, payment_id=payment.id, status=status)
                 ).first()
@@ -109,9 +124,19 @@ def due(
                 "period": payment.period,
                 "program": payment.program,
                 "amount_vnd": payment.amount_vnd,
+                **_for_whom(session, note.channel_user, payment.beneficiary_id),
             }
             for note, payment in session.execute(query).all()
         ]
+
+
+def _for_whom(session: Any, channel_user: str, beneficiary_id: int) -> dict[str, str]:
+    """A helper's message names the person it is about ("Bà Trần Thị Bình"); a person's own does not."""
+    own = session.get(NotificationSubscription, channel_user)
+    if own is not None and own.beneficiary_id == beneficiary_id:
+        return {}
+    person = session.get(Beneficiary, beneficiary_id)
+    return {"for_name": f"{helpers.title(person)} {person.full_name}"}
 
 
 def mark_sent(factory: sessionmaker, notification_id: int) -> bool:

@@ -13,7 +13,8 @@ from core.text import fold_words
 from services.api.app import COMPONENT, SESSIONS, ApiError, acting_user, in_thread
 from services.audit import audit
 from services.db import transaction
-from services.identity.policy import now, use_session
+from services.identity.helpers import use_access
+from services.identity.policy import now
 from services.models import CommuneSchedule, Payment
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -37,7 +38,7 @@ def list_payments(
     """A person's payments, read through their verified session, or by staff (audited)."""
     with transaction(factory) as session:
         if channel_user is not None:
-            use_session(session, channel_user, beneficiary_id, now())
+            use_access(session, channel_user, beneficiary_id, now(), "payments_read")
         else:
             audit(session, actor, "payments_read", None, beneficiary_id=beneficiary_id)
         query = select(Payment).where(Payment.beneficiary_id == beneficiary_id)

@@ -23,7 +23,8 @@ from services.api.app import COMPONENT, SESSIONS, ApiError, acting_user, in_thre
 from services.audit import audit
 from services.db import transaction
 from services.identity import store
-from services.identity.policy import now, use_session
+from services.identity.helpers import use_access
+from services.identity.policy import now
 from services.models import Beneficiary, LinkRequest, ProviderAccount
 from services.vault import current_vault
 
@@ -95,7 +96,7 @@ def create_link(
     with transaction(factory) as session:
         beneficiary_id = body["beneficiary_id"]
         if channel_user is not None:
-            use_session(session, channel_user, beneficiary_id, now())
+            use_access(session, channel_user, beneficiary_id, now(), "link_requested")
         key = body.get("idempotency_key")
         if key:
             existing = session.execute(
@@ -150,7 +151,7 @@ def get_link(factory: sessionmaker, link_id: int, channel_user: str | None) -> d
     with transaction(factory) as session:
         link = session.get(LinkRequest, link_id)
         if link is not None and channel_user is not None:
-            use_session(session, channel_user, link.beneficiary_id, now())
+            use_access(session, channel_user, link.beneficiary_id, now(), "links_read")
         return link_view(link) if link else None
 
 
@@ -160,7 +161,7 @@ def list_links(
     """A person's link history, read through their session, or by staff (audited)."""
     with transaction(factory) as session:
         if channel_user is not None:
-            use_session(session, channel_user, beneficiary_id, now())
+            use_access(session, channel_user, beneficiary_id, now(), "links_read")
         else:
             audit(session, actor, "links_read", None, beneficiary_id=beneficiary_id)
         rows = session.execute(

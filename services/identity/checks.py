@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from core.text import fold_words
 from services.audit import audit
 from services.db import transaction
-from services.identity import store
+from services.identity import helpers, store
 from services.identity.policy import (
     APPROVAL_VALID,
     Lifetimes,
@@ -204,6 +204,8 @@ def current_session(factory: sessionmaker, channel_user: str) -> dict[str, Any] 
             "province": person.province,
             "group_code": person.group_code,
             "cccd_last4": person.cccd[-4:],
+            "gender": person.gender,
+            "helping": helpers.helping(session, found, now()),
             "expires_at": Lifetimes.from_settings().expires_at(found).isoformat(timespec="seconds") + "Z",
         }
 

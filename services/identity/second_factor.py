@@ -7,8 +7,10 @@ chat, except by the demo stand-in, whose page stands for the phone.
 
 The contract every provider speaks (the demo stand-in, services/vneid_standin, and a real VNeID
 relying-party gateway in production), over HTTP with `Authorization: Bearer <token>`:
-- `POST {base}/requests` `{"approval_id", "code", "expires_at", "cccd"?}` → 201: push the request to
-  the person's app; `cccd` (whom to push it to) is sent only to the real gateway.
+- `POST {base}/requests` `{"approval_id", "code", "expires_at", "cccd"?, "purpose"?, "device"?}` → 201:
+  push the request to the person's app; `cccd` (whom to push it to) is sent only to the real gateway,
+  `device` (which demo "phone" shows it) only to the stand-in. `purpose` is set when the person is
+  asked to approve someone else's request (a relative asking to help them, services/api/helpers.py).
 - `GET {base}/requests/{approval_id}` → `{"status": "pending" | "approved" | "denied" | "expired"}`,
   404 when unknown: read when our record is still pending (a decision whose callback was lost).
 - `DELETE {base}/requests/{approval_id}` → 204: withdraw it (the person logged out, or it expired).
@@ -49,6 +51,8 @@ class ApprovalRequest:
     code: str
     expires_at: datetime
     cccd: str  # whom to push it to; never sent to the stand-in
+    purpose: str = ""  # what the person is asked to approve, when it is not their own verification
+    device: str = ""  # demo only: which stand-in "phone" shows it (a keyed hash, services/identity/helpers.py)
 
 
 class SecondFactor:
@@ -88,8 +92,12 @@ class SecondFactor:
             "code": approval.code,
             "expires_at": approval.expires_at.isoformat(timespec="seconds") + "Z",
         }
+        if approval.purpose:
+            body["purpose"] = approval.purpose
         if self.sends_cccd:
             body["cccd"] = approval.cccd
+        elif approval.device:
+            body["device"] = approval.device
         status, _ = await self._call("POST", "/requests", json=body)
         if status not in (200, 201, 202):
             LOG.warning("%s refused a request with %d", self.name, status)

@@ -36,6 +36,8 @@ class Pending:
     code: str
     expires_at: datetime
     status: str = "pending"  # approved | denied | expired | cancelled
+    purpose: str = ""  # set when the person approves someone else's request (a relative's)
+    device: str = ""  # which demo "phone" shows it: a relative's request is never linked in their chat
 
     def current(self, now: datetime) -> str:
         if self.status == "pending" and now >= self.expires_at:
@@ -81,7 +83,10 @@ async def post_request(request: web.Request) -> web.Response:
             del requests[stale]
     if len(requests) >= MAX_REQUESTS:
         raise web.HTTPServiceUnavailable(text='{"error": "busy"}', content_type="application/json")
-    requests[approval_id[:40]] = Pending(code=code[:8], expires_at=expires_at)
+    requests[approval_id[:40]] = Pending(
+        code=code[:8], expires_at=expires_at, purpose=str(body.get("purpose") or "")[:300],
+        device=str(body.get("device") or "")[:40],
+    )
     return web.json_response({"approval_id": approval_id}, status=201)
 
 
@@ -134,14 +139,34 @@ async def get_page(request: web.Request) -> web.Response:
     status = found.current(_now())
     if status != "pending":
         return _page(request, f"<p>Yêu cầu này {escape(STATUS_WORDS.get(status, status))}.</p>")
+    asked = escape(found.purpose) if found.purpose else "Trợ lý An sinh xin xác nhận danh tính của Bác."
     form = (
-        "<p>Trợ lý An sinh xin xác nhận danh tính của Bác.</p>"
+        f"<p>{asked}</p>"
         f"<p>Mã yêu cầu: <span class='code'>{escape(found.code)}</span></p>"
         "<p>Chỉ bấm Đồng ý nếu mã này giống mã trợ lý đang hiển thị.</p>"
         "<form method='post' action='decision'><button name='decision' value='approve'>Đồng ý</button>"
         "<button name='decision' value='deny'>Từ chối</button></form>"
     )
     return _page(request, form)
+
+
+async def get_device(request: web.Request) -> web.Response:
+    """One person's "phone": the requests pushed to them about someone else (a relative asking to help).
+
+    In demo mode this page stands for the beneficiary's own VNeID app; its address is a keyed hash of
+    the person (services/identity/helpers.py), shown in the start-up banner, never in a chat.
+    """
+    device, now = request.match_info["device"], _now()
+    mine = [(key, item) for key, item in request.app[REQUESTS].items()
+            if item.device and item.device == device and item.current(now) == "pending"]  # fmt: skip
+    if not mine:
+        return _page(request, "<p>Điện thoại của Bác chưa có yêu cầu nào cần xác nhận.</p>")
+    items = "".join(
+        f"<li>{escape(item.purpose)} Mã: <b>{escape(item.code)}</b> — "
+        f"<a href='../../approvals/{escape(key, quote=True)}/'>Xem và trả lời</a></li>"
+        for key, item in mine
+    )
+    return _page(request, f"<p>Yêu cầu đang chờ Bác xác nhận:</p><ul>{items}</ul>")
 
 
 async def _report(request: web.Request, approval_id: str, approve: bool) -> str | None:
@@ -207,6 +232,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/requests/{approval_id}", get_request)
     app.router.add_delete("/requests/{approval_id}", delete_request)
     app.router.add_get("/vneid/approvals/{approval_id}/", get_page)
+    app.router.add_get("/vneid/devices/{device}/", get_device)
     app.router.add_post("/vneid/approvals/{approval_id}/decision", post_decision)
     app.router.add_post("/vneid/approvals/{approval_id}//decision", post_decision)  # "<link>/decision"
     return app

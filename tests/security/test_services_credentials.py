@@ -48,6 +48,13 @@ def test_the_scope_table_covers_every_served_route_and_names_only_known_componen
     assert table[("POST", "/verification/v1/identity/approvals/{approval_id}/decision")] == {"vneid"}
 
 
+def paper(helper: int, beneficiary: int) -> dict[str, str]:
+    """A paper giấy ủy quyền as staff record it."""
+    return {"helper_cccd": PEOPLE[helper].cccd, "beneficiary_cccd": PEOPLE[beneficiary].cccd, "relation": "other",
+            "scope": "view", "document_ref": "1/UQ", "document_date": "2026-01-05", "expires_on": "2099-01-01",
+            "recorded_by": "Cán bộ xã"}  # fmt: skip
+
+
 def _payment_id(ctx: dict[str, Any]) -> int:
     return ctx["payment"]["id"]
 
@@ -98,6 +105,23 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         f"/payment/v1/notifications/{c['notification']}/sent", {}, {200}),
     ("POST", "/payment/v1/notifications/{notification_id}/failed"): lambda c: (
         f"/payment/v1/notifications/{c['notification']}/failed", {}, {200}),
+    ("POST", "/verification/v1/helpers/requests"): lambda c: (
+        "/verification/v1/helpers/requests",
+        {"json": {"channel_user": AN_USER, "cccd": PEOPLE[1].cccd, "full_name": PEOPLE[1].name,
+                  "date_of_birth": PEOPLE[1].born.isoformat(), "relation": "other", "scope": "view"}}, {200, 201}),
+    ("GET", "/verification/v1/helpers/mine"): lambda c: (
+        "/verification/v1/helpers/mine", {"params": {"channel_user": AN_USER}}, {200}),
+    ("GET", "/verification/v1/helpers/access-log"): lambda c: (
+        "/verification/v1/helpers/access-log", {"params": {"channel_user": BINH_USER}}, {200}),
+    ("PUT", "/verification/v1/sessions/{channel_user}/helping"): lambda c: (
+        f"/verification/v1/sessions/{AN_USER}/helping", {"json": {"beneficiary_id": None}}, {200}),
+    ("POST", "/verification/v1/helpers/authorisations"): lambda c: (
+        "/verification/v1/helpers/authorisations", {"json": paper(5, 6)}, {201}),
+    ("GET", "/verification/v1/helpers/authorisations"): lambda c: (
+        "/verification/v1/helpers/authorisations", {"params": {"cccd": PEOPLE[6].cccd}}, {200}),
+    ("POST", "/verification/v1/helpers/authorisations/{authorisation_id}/revoke"): lambda c: (
+        f"/verification/v1/helpers/authorisations/{c['authorisation']}/revoke",
+        {"json": {"channel_user": AN_USER}}, {200}),
     ("GET", "/eligibility/v1/standards"): lambda c: ("/eligibility/v1/standards", {}, {200}),
     ("GET", "/eligibility/v1/benefits"): lambda c: (
         "/eligibility/v1/benefits", {"params": {"topic": "elderly"}}, {200}),
@@ -130,7 +154,9 @@ def context(services: Any) -> dict[str, Any]:
     payment = operator.get(f"{base}/beneficiaries/2/payments", timeout=10).json()["payments"][0]
     operator.post(f"{base}/payments/{payment['id']}/status", json={"status": "paid"}, timeout=10).raise_for_status()
     (note,) = as_component("channels").get(f"{base}/notifications/due", timeout=10).json()["notifications"]
+    authorisation = operator.post(f"{services.url}/verification/v1/helpers/authorisations", json=paper(0, 7))
     return {
+        "authorisation": authorisation.json()["id"],
         "proof": share_phone(services, "tg:8803", PEOPLE[3].phone)["proof_id"],
         "approval": approval.json()["approval_id"],
         "link": link.json()["id"],

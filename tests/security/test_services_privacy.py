@@ -29,7 +29,7 @@ from tests.conftest import as_component, free_port
 from tests.services.verified import match, phone_check, post, share_phone, verify
 
 AN = PEOPLE[0]
-REGISTRY = {"beneficiary", "provider_account", "payment", "commune_schedule", "proxy_authorisation", "alembic_version"}
+REGISTRY = {"beneficiary", "provider_account", "payment", "commune_schedule", "alembic_version"}
 # Typed in chat, and in no registry: they must not be anywhere in the database, not even its file.
 STRANGER_CCCD, STRANGER_PHONE, SHORT_ACCOUNT = "001099999999", "0912345678", "7654321"
 

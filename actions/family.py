@@ -9,7 +9,7 @@ service checks the authorisation on every call; these actions only ask, choose a
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common.buttons import choice
 from clients import Locked, Person, Refused, ServiceUnavailable, VerificationClient
-from core.formatting import VIETNAM, clock_time
+from core.formatting import VIETNAM, clock_time, vietnam_today
 from core.identity import check_cccd, parse_birth_date
 from core.rules import load_yaml
 from core.text import fold_words
@@ -317,7 +317,7 @@ class ValidateHelperForm(FormValidationAction):
     async def validate_helped_birth_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        born = parse_birth_date(str(value or ""), date.today())
+        born = parse_birth_date(str(value or ""), vietnam_today())
         year = int(tracker.get_slot("helped_cccd_year") or 0)
         if born is None or (year and born.year != year):
             why = f" (số CCCD cho năm {year})" if born is not None else ""

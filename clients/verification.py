@@ -21,6 +21,7 @@ class Person:
     province: str
     group_code: str
     cccd_last4: str
+    phone_last4: str = ""  # the registry phone's last 4 digits (an agent's callback)
 
 
 def _user(channel_user: str) -> str:
@@ -40,7 +41,7 @@ class VerificationClient(ServiceClient):
             body = await self._request("GET", f"/sessions/{_user(channel_user)}")
         except NotFound:
             return None
-        return Person(**{name: body[name] for name in Person.__dataclass_fields__})
+        return Person(**{name: body[name] for name in Person.__dataclass_fields__ if name in body})
 
     async def end_session(self, channel_user: str) -> None:
         await self._request("DELETE", f"/sessions/{_user(channel_user)}")

@@ -204,6 +204,7 @@ def current_session(factory: sessionmaker, channel_user: str) -> dict[str, Any] 
             "province": person.province,
             "group_code": person.group_code,
             "cccd_last4": person.cccd[-4:],
+            "phone_last4": (person.phone or "")[-4:],  # a callback from an agent goes to the registry phone
             "expires_at": Lifetimes.from_settings().expires_at(found).isoformat(timespec="seconds") + "Z",
         }
 

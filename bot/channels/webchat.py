@@ -1,4 +1,5 @@
-"""The web chat of `make run`: a page at /webhooks/webchat/chat and its webhook.
+"""The web chat of `make run`: a page at /webhooks/webchat/chat, its webhook, and its inbox of
+agents' replies during a human handoff (/webhooks/webchat/inbox, asked for by the page).
 
 The page never names its sender. The server issues a random conversation id (`web:` + 26 letters)
 in a cookie signed with WEB_COOKIE_SECRET (HMAC-SHA256; HttpOnly, SameSite=Lax, for this path
@@ -102,5 +103,13 @@ class WebChatInput(GuardedInput):
             replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"))
             reply = response.json([{key: value for key, value in m.items() if key != "recipient_id"} for m in replies])
             return self.with_cookie(reply, request, sender) if new else reply
+
+        @hook.route("/inbox", methods=["GET"])
+        async def inbox(request: Request) -> HTTPResponse:
+            """A tổng đài viên's replies to this browser's conversation (human handoff), once each."""
+            sender = verify(request.cookies.get(COOKIE), self.secret)
+            if sender is None:
+                return response.json([])
+            return response.json(await self.handoffs.inbox(sender), headers={"Cache-Control": "no-store"})
 
         return hook

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 import secrets
 from pathlib import Path
 from html import escape
@@ -42,6 +43,7 @@ FACT_NAMES = {
     "pending_goal": "Việc đang làm dở",
 }  # fmt: skip
 SUGGESTION_CACHE = 500
+PAGES = re.compile(r"/(?:|lookup|conversations/\d+)")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -118,7 +120,9 @@ async def staff_only(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     session = request.app[STORE].session(request.cookies.get(COOKIE, ""))
     if session is None:
-        raise web.HTTPSeeOther("/login")
+        if request.method == "GET" and PAGES.fullmatch(request.path):
+            raise web.HTTPSeeOther("/login")
+        raise web.HTTPUnauthorized(text="Xin đăng nhập.")
     if request.method == "POST":
         form = await request.post()
         if not hmac.compare_digest(str(form.get("csrf", "")).encode(), session.csrf.encode()):
@@ -132,7 +136,8 @@ async def health(_request: web.Request) -> web.Response:
 
 
 async def login_page(request: web.Request, error: str = "") -> web.Response:
-    token = secrets.token_urlsafe(24)
+    # One token per browser (a second tab or a background request must not outdate the first form).
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     body = (
         '<div class="card" style="max-width:380px;margin:40px auto"><h1>Đăng nhập</h1>'
         + (f'<p class="warn">{escape(error)}</p>' if error else "")

@@ -117,7 +117,8 @@ def summary_note(handoff: dict[str, Any]) -> str:
     """The bot's summary as a short private note for the agent."""
     summary = handoff.get("summary") or {}
     lines = [
-        f"Trợ lý An sinh chuyển hội thoại #{handoff['id']} ({'khách yêu cầu' if handoff['reason'] == 'asked' else 'bot không hiểu 2 lần'})"
+        f"Trợ lý An sinh chuyển hội thoại #{handoff['id']} "
+        f"({'khách yêu cầu' if handoff['reason'] == 'asked' else 'trợ lý không hiểu 2 lần'})"
     ]
     if handoff.get("callback"):
         lines.append("Ngoài giờ: khách cần được gọi lại.")

@@ -51,7 +51,8 @@ SECRET_VARIABLES = (
 TELEGRAM_SECRETS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
 ZALO_SECRETS = ("ZALO_OA_SECRET", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN")
 CHATWOOT_SECRETS = ("CHATWOOT_API_TOKEN", "CHATWOOT_WEBHOOK_TOKEN")
-PASSED_SECRETS = (*TELEGRAM_SECRETS, *ZALO_SECRETS, *CHATWOOT_SECRETS, "VAULT_KEYS")  # configured ones, handed to their process
+# Configured ones, handed to their process.
+PASSED_SECRETS = (*TELEGRAM_SECRETS, *ZALO_SECRETS, *CHATWOOT_SECRETS, "VAULT_KEYS")
 
 
 def tracker_store_config(url: str) -> dict[str, Any]:
@@ -425,7 +426,7 @@ def banner(settings: Settings, demo_people: list[dict[str, str]], credentials: C
         *rest,
         f"  Services:  http://{settings.host}:{settings.services_port}/openapi.yaml",
         f"  Agents:    http://{settings.host}:{settings.console_port}/"
-        + ("  (demo logins: tongdaivien / demo-tongdaivien, giamsat / demo-giamsat)" if settings.mode == "demo" else ""),
+        + ("  (demo: tongdaivien / demo-tongdaivien, giamsat / demo-giamsat)" if settings.mode == "demo" else ""),
         *channels,
         '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu", "đăng xuất"',
     ]

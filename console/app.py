@@ -13,8 +13,8 @@ import hmac
 import logging
 import re
 import secrets
-from pathlib import Path
 from html import escape
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import aiohttp
@@ -38,7 +38,8 @@ STATUSES = {"waiting": "Đang chờ", "active": "Đang xử lý", "closed": "Đ�
 REASONS = {"asked": "Khách yêu cầu", "not_understood": "Trợ lý không hiểu 2 lần"}
 AUTHORS = {"person": "Khách", "agent": "Tổng đài viên", "bot": "Trợ lý"}
 FACT_NAMES = {
-    "beneficiary_group": "Nhóm đối tượng", "disability_level": "Mức khuyết tật", "eligibility_facts": "Thông tin đã nói",
+    "beneficiary_group": "Nhóm đối tượng", "disability_level": "Mức khuyết tật",
+    "eligibility_facts": "Thông tin đã nói",
     "eligibility_context": "Ngữ cảnh", "month": "Tháng hỏi", "commune": "Xã/phường", "provider": "Ngân hàng/ví",
     "pending_goal": "Việc đang làm dở",
 }  # fmt: skip
@@ -144,7 +145,8 @@ async def login_page(request: web.Request, error: str = "") -> web.Response:
         + '<form method="post" action="/login">'
         f'<input type="hidden" name="csrf" value="{token}">'
         '<p><label>Tên đăng nhập<br><input type="text" name="login" autocomplete="username" required></label></p>'
-        '<p><label>Mật khẩu<br><input type="password" name="password" autocomplete="current-password" required></label></p>'
+        '<p><label>Mật khẩu<br><input type="password" name="password" autocomplete="current-password" required>'
+        "</label></p>"
         "<button>Đăng nhập</button></form></div>"
     )
     response = page("Đăng nhập", body)
@@ -190,12 +192,14 @@ async def queue_page(request: web.Request) -> web.Response:
         lines.append(
             f'<tr><td><a href="/conversations/{row["id"]}">#{row["id"]}</a></td>'
             f"<td>{escape(CHANNELS.get(row['channel'], row['channel']))}</td>"
-            f"<td>{escape(STATUSES.get(row['status'], row['status']))}{' — ' + escape(row['taken_by']) if row['taken_by'] else ''}</td>"
+            f"<td>{escape(STATUSES.get(row['status'], row['status']))}"
+            f"{' — ' + escape(row['taken_by']) if row['taken_by'] else ''}</td>"
             f"<td>{escape(REASONS.get(row['reason'], row['reason']))}{' · gọi lại' if row['callback'] else ''}</td>"
             f"<td>{waited(row['waiting_s'])}</td><td>{escape(row.get('last_message') or '')}</td></tr>"
         )
     table = (
-        "<table><tr><th>Hội thoại</th><th>Kênh</th><th>Trạng thái</th><th>Lý do</th><th>Chờ</th><th>Tin nhắn cuối</th></tr>"
+        "<table><tr><th>Hội thoại</th><th>Kênh</th><th>Trạng thái</th><th>Lý do</th><th>Chờ</th>"
+        "<th>Tin nhắn cuối</th></tr>"
         + "".join(lines) + "</table>"
         if lines else "<p>Không có ai đang chờ.</p>"
     )  # fmt: skip
@@ -264,7 +268,8 @@ async def conversation_page(request: web.Request, revealed: dict[str, Any] | Non
     transcript = (
         "".join(
             f'<div class="msg {m["author"]}"><div class="who">{escape(AUTHORS.get(m["author"], m["author"]))}'
-            f"{' ' + escape(m['agent']) if m.get('agent') else ''} · {escape(m['at'][11:16])}</div>{escape(m['text'])}</div>"
+            f"{' ' + escape(m['agent']) if m.get('agent') else ''} · {escape(m['at'][11:16])}</div>"
+            f"{escape(m['text'])}</div>"
             for m in conversation["messages"]
         )
         or '<p class="muted">Khách chưa nhắn gì thêm.</p>'
@@ -277,23 +282,27 @@ async def conversation_page(request: web.Request, revealed: dict[str, Any] | Non
             intents = ", ".join(f"{escape(i['intent'])} {float(i['confidence']):.0%}" for i in found.get("intents", []))
             replies = "".join(
                 f'<div class="sugg"><p>{escape(r["text"])}</p>'
-                + (f'<p class="muted">Nút: {escape(" | ".join(b for b in r["buttons"] if b))}</p>' if r["buttons"] else "")
-                + f'<button type="button" class="insert" data-text="{escape(r["text"])}">Chèn vào ô trả lời</button></div>'
+                + (f'<p class="muted">Nút: {escape(" | ".join(filter(None, r["buttons"])))}</p>' * bool(r["buttons"]))
+                + f'<button type="button" class="insert" data-text="{escape(r["text"])}">'
+                + "Chèn vào ô trả lời</button></div>"
                 for r in found.get("replies", [])
             )  # fmt: skip
             suggestions = (
-                f'<div class="card" id="assist"><h2>Gợi ý của trợ lý</h2><p class="muted">Cho tin nhắn: «{escape(latest["text"])}»</p>'
+                '<div class="card" id="assist"><h2>Gợi ý của trợ lý</h2>'
+                f'<p class="muted">Cho tin nhắn: «{escape(latest["text"])}»</p>'
                 f"<p><b>Ý định:</b> {intents}</p>{replies}</div>"
             )
     actions = ""
     if conversation["status"] != "closed":
         take = (
-            f'<form method="post" action="/conversations/{handoff_id}/take">{csrf}<button>Nhận hội thoại</button></form>'
+            f'<form method="post" action="/conversations/{handoff_id}/take">{csrf}'
+            "<button>Nhận hội thoại</button></form>"
             if conversation["status"] == "waiting" else ""
         )  # fmt: skip
         actions = (
             f'<div class="card">{take}<form method="post" action="/conversations/{handoff_id}/reply">{csrf}'
-            '<label for="reply"><b>Trả lời khách</b></label><textarea id="reply" name="text" maxlength="2000" required></textarea>'
+            '<label for="reply"><b>Trả lời khách</b></label>'
+            '<textarea id="reply" name="text" maxlength="2000" required></textarea>'
             '<button id="send">Gửi</button></form></div>'
             f'<div class="card"><form method="post" action="/conversations/{handoff_id}/close">{csrf}'
             '<label><input type="checkbox" name="end_session" value="1"> Kết thúc phiên xác thực của khách</label> '
@@ -301,7 +310,8 @@ async def conversation_page(request: web.Request, revealed: dict[str, Any] | Non
         )
     reveal = (
         f'<div class="card"><form method="post" action="/conversations/{handoff_id}/reveal">{csrf}'
-        '<label>Lý do xem số đầy đủ (được ghi nhật ký)<input type="text" name="reason" required maxlength="200"></label>'
+        "<label>Lý do xem số đầy đủ (được ghi nhật ký)"
+        '<input type="text" name="reason" required maxlength="200"></label>'
         "<button>Hiện số đầy đủ</button></form></div>"
         if revealed is None else '<p class="warn">Đang hiện số đầy đủ — việc xem đã được ghi nhật ký.</p>'
     )  # fmt: skip
@@ -309,7 +319,8 @@ async def conversation_page(request: web.Request, revealed: dict[str, Any] | Non
     body = (
         f'<h1>Hội thoại #{handoff_id} — {escape(status)}</h1><div class="grid"><div>'
         f'<div class="card" id="transcript"><h2>Tin nhắn</h2>{transcript}</div>{suggestions}{actions}</div>'
-        f"<div>{summary_card(conversation)}{reveal}<p class=muted>Đã chờ {waited(conversation['waiting_s'])}</p></div></div>"
+        f"<div>{summary_card(conversation)}{reveal}"
+        f"<p class=muted>Đã chờ {waited(conversation['waiting_s'])}</p></div></div>"
     )
     return page(f"Hội thoại #{handoff_id}", body, session)
 
@@ -324,8 +335,9 @@ async def _act(
         await work(request.app[HANDOFF], handoff_id, session.staff, form)
     except Refused as error:
         message = {"taken": "Hội thoại đã có người khác nhận.", "handoff_closed": "Hội thoại đã trả lại trợ lý."}
-        return page("Không thực hiện được", f'<p class="warn">{escape(message.get(error.code, "Yêu cầu không hợp lệ."))}</p>'
-                    f'<p><a href="/conversations/{handoff_id}">Quay lại hội thoại</a></p>', session)  # fmt: skip
+        why = escape(message.get(error.code, "Yêu cầu không hợp lệ."))
+        back = f'<p><a href="/conversations/{handoff_id}">Quay lại hội thoại</a></p>'
+        return page("Không thực hiện được", f'<p class="warn">{why}</p>{back}', session)
     except ServiceUnavailable:
         return page("Không thực hiện được", '<p class="warn">Dịch vụ không trả lời, xin thử lại.</p>', session)
     raise web.HTTPSeeOther(f"/conversations/{handoff_id}")
@@ -368,7 +380,8 @@ async def lookup_page(request: web.Request, result: str = "") -> web.Response:
         '<h1>Tra cứu người hưởng theo CCCD</h1><div class="card"><form method="post" action="/lookup">'
         f'{csrf_field(session)}<p><label>Số CCCD (12 số)<input type="text" name="cccd" inputmode="numeric" '
         'pattern="[0-9]{12}" required autocomplete="off"></label></p><p><label>Lý do tra cứu (được ghi nhật ký)'
-        '<input type="text" name="reason" required maxlength="200" placeholder="VD: khách gọi tổng đài hỏi tiền tháng 9">'
+        '<input type="text" name="reason" required maxlength="200" '
+        'placeholder="VD: khách gọi tổng đài hỏi tiền tháng 9">'
         "</label></p><button>Tra cứu</button></form></div>" + result
     )
     return page("Tra cứu", body, session)
@@ -390,7 +403,8 @@ async def lookup(request: web.Request) -> web.Response:
         )
     payments = "".join(
         f"<tr><td>{escape(p.get('period', ''))}</td><td>{escape(p.get('program', ''))}</td>"
-        f"<td>{int(p.get('amount_vnd') or 0):,} ₫</td><td>{escape(p.get('status', ''))}</td><td>{escape(p.get('channel') or '')}</td></tr>"
+        f"<td>{int(p.get('amount_vnd') or 0):,} ₫</td><td>{escape(p.get('status', ''))}</td>"
+        f"<td>{escape(p.get('channel') or '')}</td></tr>"
         for p in found["payments"]
     ).replace(",", ".")  # fmt: skip
     links = "".join(
@@ -402,8 +416,9 @@ async def lookup(request: web.Request) -> web.Response:
         f'<div class="card" id="lookup-result"><h2>{escape(found["full_name"])} (sinh năm {found["birth_year"]})</h2>'
         f"<p>CCCD {escape(found['cccd_masked'])} · ĐT {escape(found.get('phone_masked') or '—')} · "
         f"{escape(found['commune'])}, {escape(found['province'])} · nhóm {escape(found['group_code'])}</p>"
-        f"<h3>Chi trả</h3><table><tr><th>Kỳ</th><th>Chương trình</th><th>Số tiền</th><th>Trạng thái</th><th>Hình thức</th></tr>{payments}</table>"
-        f"<h3>Liên kết tài khoản</h3><table><tr><th>Ngân hàng/ví</th><th>Số</th><th>Trạng thái</th><th>Lý do</th></tr>{links}</table>"
+        "<h3>Chi trả</h3><table><tr><th>Kỳ</th><th>Chương trình</th><th>Số tiền</th><th>Trạng thái</th>"
+        f"<th>Hình thức</th></tr>{payments}</table><h3>Liên kết tài khoản</h3>"
+        f"<table><tr><th>Ngân hàng/ví</th><th>Số</th><th>Trạng thái</th><th>Lý do</th></tr>{links}</table>"
         '<p class="muted">Lần tra cứu này đã được ghi nhật ký.</p></div>'
     )
     return await lookup_page(request, result)

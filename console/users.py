@@ -80,8 +80,10 @@ class UserStore:
         self._db.executescript(
             """
             CREATE TABLE IF NOT EXISTS staff (login TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL,
-                active INTEGER NOT NULL DEFAULT 1, failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0);
-            CREATE TABLE IF NOT EXISTS staff_session (token_hash TEXT PRIMARY KEY, login TEXT NOT NULL, csrf TEXT NOT NULL,
+                active INTEGER NOT NULL DEFAULT 1, failures INTEGER NOT NULL DEFAULT 0,
+                locked_until REAL NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS staff_session (token_hash TEXT PRIMARY KEY, login TEXT NOT NULL,
+                csrf TEXT NOT NULL,
                 created REAL NOT NULL, seen REAL NOT NULL);
             """
         )

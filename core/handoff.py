@@ -79,6 +79,9 @@ def callback_reply(phone_last4: str, hours: OfficeHours) -> str:
 
 
 # What the person reads when the agent gives the conversation back to the bot.
-BACK_TO_BOT = 'Dạ, tổng đài viên đã chuyển Bác lại cho Trợ lý An sinh. Bác cần gì cứ nhắn, hoặc gõ "menu" để xem việc cháu làm được.'
+BACK_TO_BOT = (
+    'Dạ, tổng đài viên đã chuyển Bác lại cho Trợ lý An sinh. Bác cần gì cứ nhắn, hoặc gõ "menu" để xem '
+    "việc cháu làm được."
+)
 # The answer to each message the person sends while an agent has the conversation.
 PASSED_ON = "Dạ, cháu đã chuyển tin nhắn cho tổng đài viên."

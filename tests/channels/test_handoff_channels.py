@@ -34,7 +34,9 @@ def agent_answers(stack: ChannelStack, channel_user: str, text: str) -> int:
 
 def hand_back(stack: ChannelStack, handoff_id: int) -> None:
     closed = as_component("console").post(
-        f"{handoff_api(stack)}/conversations/{handoff_id}/close", json={"agent": "an", "notice": BACK_TO_BOT}, timeout=10
+        f"{handoff_api(stack)}/conversations/{handoff_id}/close",
+        json={"agent": "an", "notice": BACK_TO_BOT},
+        timeout=10,
     )
     assert closed.json()["status"] == "closed"
 
@@ -62,9 +64,7 @@ def test_telegram_person_gets_the_agents_reply_and_the_bot_back(
     assert greeting["text"].startswith("Dạ, cháu chào Bác")
 
 
-def test_zalo_follower_gets_the_agents_reply_and_the_bot_back(
-    channel_stack: ChannelStack, fake_zalo: FakeZalo
-) -> None:
+def test_zalo_follower_gets_the_agents_reply_and_the_bot_back(channel_stack: ChannelStack, fake_zalo: FakeZalo) -> None:
     follower = Follower(channel_stack, fake_zalo)
     assert "tổng đài viên sẽ trả lời" in follower.say("cho tôi nói chuyện với người thật")[0]
     assert follower.say("tôi chưa nhận được tiền") == [PASSED_ON]

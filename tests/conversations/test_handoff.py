@@ -20,7 +20,9 @@ pytestmark = pytest.mark.stack
 
 def inbox(chat: Chat, sender: str) -> list[dict]:
     """What the web chat page fetches every few seconds: the agent's messages, once each."""
-    request = urllib.request.Request(f"{chat.url}/webchat/inbox", headers={"Cookie": f"tlas_web={chat.cookies[sender]}"})
+    request = urllib.request.Request(
+        f"{chat.url}/webchat/inbox", headers={"Cookie": f"tlas_web={chat.cookies[sender]}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as reply:
         return json.load(reply)
 

@@ -58,7 +58,9 @@ def wait_for(condition: Any, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
-def test_a_web_person_is_answered_from_chatwoot_and_handed_back(chat_with_chatwoot: Chat, chatwoot: FakeChatwoot) -> None:
+def test_a_web_person_is_answered_from_chatwoot_and_handed_back(
+    chat_with_chatwoot: Chat, chatwoot: FakeChatwoot
+) -> None:
     chat, person = chat_with_chatwoot, "chatwoot-web-1"
     chat.say(person, "xin chào", channel="webchat")
     assert "tổng đài viên sẽ trả lời" in chat.say(person, "gặp tổng đài viên", channel="webchat")
@@ -70,7 +72,11 @@ def test_a_web_person_is_answered_from_chatwoot_and_handed_back(chat_with_chatwo
     said = "tôi chưa nhận tiền, số tôi 0983007920"
     assert chat.say(person, said, channel="webchat") == PASSED_ON
     incoming = conversation.messages[-1]
-    assert incoming == {"content": "tôi chưa nhận tiền, số tôi ******7920", "message_type": "incoming", "private": False}
+    assert incoming == {
+        "content": "tôi chưa nhận tiền, số tôi ******7920",
+        "message_type": "incoming",
+        "private": False,
+    }
 
     agent = {"id": 12, "name": "Lan", "type": "user"}
     private = {"event": "message_created", "message_type": "outgoing", "private": True, "content": "ghi chú nội bộ",

@@ -52,7 +52,9 @@ def test_a_queued_conversation_is_answered_on_its_channel_and_handed_back(servic
     assert api(services, "GET", "/outbox", "channels", params={"channel": "tg"}).json()["messages"] == []
 
     back = {"agent": "an", "notice": "Dạ, tổng đài viên đã chuyển Bác lại cho Trợ lý An sinh."}
-    assert api(services, "POST", f"/conversations/{first['id']}/close", "console", json=back).json()["status"] == "closed"
+    assert (
+        api(services, "POST", f"/conversations/{first['id']}/close", "console", json=back).json()["status"] == "closed"
+    )
     assert api(services, "GET", "/senders/tg:1", "channels").status_code == 404
     after = api(services, "POST", f"/conversations/{first['id']}/messages", "channels", json={"text": "còn đó không"})
     assert after.status_code == 409 and after.json()["error"] == "handoff_closed"
@@ -94,7 +96,10 @@ def test_a_lookup_by_cccd_needs_a_reason_and_is_audited(services, seeded_url: st
     with transaction(session_factory(make_engine(seeded_url))) as session:
         rows = session.execute(select(AuditLog).where(AuditLog.action == "staff_lookup")).scalars().all()
     # A lookup that finds nobody is audited too: the question was asked.
-    assert [(r.actor, r.subject) for r in rows] == [("console:an", "********" + person.cccd[-4:]), ("console:an", "********9999")]
+    assert [(r.actor, r.subject) for r in rows] == [
+        ("console:an", "********" + person.cccd[-4:]),
+        ("console:an", "********9999"),
+    ]
 
 
 def test_each_component_calls_only_its_routes(services) -> None:

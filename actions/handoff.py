@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from clients import HandoffClient, ServiceUnavailable, VerificationClient
 from clients.http import Refused
 from core.formatting import vietnam_now
-from core.handoff import OfficeHours, callback_reply, queued_reply
+from core.handoff import LEAVE_QUEUE, OfficeHours, callback_reply, queued_reply
 from core.settings import get_settings
 
 # Slots worth an agent's glance (never the tokens that stand for typed numbers).
@@ -77,11 +77,13 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
         dispatcher.utter_message(text=BUSY)
         return []
     if in_hours:
-        text = queued_reply(int(queued.get("ahead") or 0), settings.agent_minutes_per_person, hours)
+        text = queued_reply(
+            int(queued.get("ahead") or 0), settings.agent_minutes_per_person, hours, settings.agent_hotline
+        )
     else:
-        text = callback_reply(person.phone_last4 if person else "", hours)
+        text = callback_reply(person.phone_last4 if person else "", hours, settings.agent_hotline)
     # The channel reads `handoff` (never shown) to tell an outside helpdesk; the person reads the text.
-    dispatcher.utter_message(text=text, json_message={"handoff": queued["id"]})
+    dispatcher.utter_message(text=text, buttons=[LEAVE_QUEUE], json_message={"handoff": queued["id"]})
     events: list[dict[str, Any]] = [SlotSet("fallback_count", None)]
     if tracker.active_loop.get("name"):  # a form under way stops asking: the agent answers now (its slots stay)
         events += [ActiveLoop(None), SlotSet("requested_slot", None)]

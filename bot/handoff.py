@@ -149,7 +149,8 @@ class Handoffs:
     """What a channel asks before and after each turn."""
 
     def __init__(self, helpdesk: Helpdesk | None = None, client: HandoffClient | None = None) -> None:
-        self.client = client or HandoffClient()
+        # Asked before every turn: a hung service must not eat the turn's own time.
+        self.client = client or HandoffClient(timeout_s=min(2.0, get_settings().service_timeout_s))
         self._helpdesk = helpdesk
 
     @property

@@ -53,28 +53,36 @@ def expected_minutes(ahead: int, minutes_per_person: int) -> int:
     return max(1, (ahead + 1) * minutes_per_person)
 
 
-def queued_reply(ahead: int, minutes_per_person: int, hours: OfficeHours) -> str:
+# The button under a handoff reply: the person stops waiting and the bot answers again.
+LEAVE_QUEUE = {"title": "1. Thôi, không chờ nữa", "payload": "/cancel"}
+
+
+def _hotline(hotline: str) -> str:
+    return f" Cần gấp, Bác gọi tổng đài {hotline}." if hotline else ""
+
+
+def queued_reply(ahead: int, minutes_per_person: int, hours: OfficeHours, hotline: str = "") -> str:
     """Within office hours: a person will answer here, about when, and what to do meanwhile."""
     wait = expected_minutes(ahead, minutes_per_person)
     before = f"Hiện có {ahead} người đang chờ trước Bác, " if ahead else ""
     return (
         f"Dạ, cháu đã chuyển Bác sang tổng đài viên. {before}Bác chờ khoảng {wait} phút, "
         f"tổng đài viên sẽ trả lời ngay tại đây. Trong lúc chờ, Bác cứ nhắn tiếp, tổng đài viên đọc được hết. "
-        f"Giờ làm việc: {hours.wording()}."
+        f"Giờ làm việc: {hours.wording()}.{_hotline(hotline)}"
     )
 
 
-def callback_reply(phone_last4: str, hours: OfficeHours) -> str:
+def callback_reply(phone_last4: str, hours: OfficeHours, hotline: str = "") -> str:
     """Outside office hours: a callback request, to the registry phone when known, else to a typed one."""
     head = f"Dạ, bây giờ ngoài giờ làm việc của tổng đài viên ({hours.wording()}). "
     if phone_last4:
         return (
             head + f"Cháu đã ghi yêu cầu gọi lại: tổng đài viên sẽ gọi số đuôi {shown(phone_last4)} "
-            "trong giờ làm việc. Bác muốn được gọi số khác thì nhắn số đó ở đây nhé."
+            "trong giờ làm việc. Bác muốn được gọi số khác thì nhắn số đó ở đây nhé." + _hotline(hotline)
         )
     return (
-        head
-        + "Cháu đã ghi yêu cầu gọi lại. Bác nhắn số điện thoại ở đây để tổng đài viên gọi lại trong giờ làm việc nhé."
+        head + "Cháu đã ghi yêu cầu gọi lại. Bác nhắn số điện thoại ở đây để tổng đài viên gọi lại "
+        "trong giờ làm việc nhé." + _hotline(hotline)
     )
 
 

@@ -116,6 +116,8 @@ class Settings:
     agent_days: str = field(default_factory=lambda: os.environ.get("AGENT_DAYS", "0-4"))
     # How often the Telegram and Zalo adapters look for agents' replies to send.
     handoff_relay_interval_s: float = field(default_factory=lambda: _float("HANDOFF_RELAY_INTERVAL_S", 2.0))
+    # A phone line to the same agents, said with every handoff when set (no number is in DOMAIN.md).
+    agent_hotline: str = field(default_factory=lambda: os.environ.get("AGENT_HOTLINE", "").strip())
     agent_minutes_per_person: int = field(default_factory=lambda: _int("AGENT_MINUTES_PER_PERSON", 3))
     # Who answers handed-over conversations: the built-in agent console, or an outside Chatwoot.
     helpdesk: str = field(default_factory=lambda: os.environ.get("HELPDESK", "console").strip().lower() or "console")

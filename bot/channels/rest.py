@@ -39,7 +39,7 @@ from bot.channels.guard import (
 from bot.handoff import Handoffs
 from bot.state import StateUnavailable, shared_state
 from bot.tracker_store import watching_store
-from core.handoff import PASSED_ON
+from core.handoff import LEAVE_QUEUE, PASSED_ON
 from core.settings import get_settings
 
 LOG = logging.getLogger(__name__)
@@ -127,8 +127,8 @@ class GuardedInput(InputChannel):
             handoff = None if secret else await self.handoffs.open_for(sender)
             if handoff is not None:
                 # An agent has the conversation: the message is theirs, unless the person leaves.
-                if ending in ("restart", "logout"):
-                    await self.handoffs.leave(handoff)
+                if ending in ("restart", "logout") or self.buttons.resolve(sender, typed) == LEAVE_QUEUE["payload"]:
+                    await self.handoffs.leave(handoff)  # and the bot answers this message
                 else:
                     passed = await self.handoffs.pass_on(handoff, typed)
                     if passed is not False:  # False: given back to the bot meanwhile, so the bot answers

@@ -162,5 +162,5 @@ def test_not_understood_twice_hands_over_to_a_person(chat) -> None:
     assert "chưa hiểu rõ" in first[0]["text"] and 2 <= len(first[0]["buttons"]) <= 3
     second = chat.say("fallback-1", "qwerty asdf")
     assert "nhờ tổng đài viên" in second and "tổng đài viên sẽ trả lời" in second
-    assert chat.say("fallback-1", "1") == "Dạ, cháu đã chuyển tin nhắn cho tổng đài viên."
-    chat.say("fallback-1", "bắt đầu lại")  # leaves the queue
+    assert chat.say("fallback-1", "tôi hỏi về tiền trợ cấp") == "Dạ, cháu đã chuyển tin nhắn cho tổng đài viên."
+    assert "dừng lại" in chat.say("fallback-1", "1")  # "1. Thôi, không chờ nữa": leaves the queue

@@ -82,7 +82,8 @@ def test_two_failed_understandings_in_a_row_hand_over(chat: Chat, agent: Agent) 
     assert "tổng đài viên sẽ trả lời" in second
     handoff_id = max(agent.queued_ids())
     assert "Trợ lý không hiểu 2 lần" in text_of(agent.get(f"/conversations/{handoff_id}").text)
-    assert chat.say(person, "bắt đầu lại", channel="webchat") != PASSED_ON, "the person may leave the queue"
+    left = chat.post(person, "1", channel="webchat")  # "1. Thôi, không chờ nữa" under the handoff reply
+    assert left[0]["text"] != PASSED_ON and "dừng lại" in left[0]["text"], "the person may leave the queue"
     assert handoff_id not in agent.queued_ids()
 
 

@@ -45,6 +45,12 @@ def test_queued_reply_says_who_answers_where_and_when() -> None:
     assert "người đang chờ" not in queued_reply(0, 3, WEEKDAYS_7_17)
 
 
+def test_a_configured_hotline_is_said_with_every_handoff() -> None:
+    assert "Cần gấp, Bác gọi tổng đài 1900 0000." in queued_reply(0, 3, WEEKDAYS_7_17, "1900 0000")
+    assert "1900 0000" in callback_reply("", WEEKDAYS_7_17, "1900 0000")
+    assert "Cần gấp" not in queued_reply(0, 3, WEEKDAYS_7_17)
+
+
 def test_callback_uses_the_registry_phone_masked_or_asks_for_one() -> None:
     known = callback_reply("7920", WEEKDAYS_7_17)
     assert "ngoài giờ làm việc" in known and "số đuôi ****7920" in known

@@ -13,6 +13,7 @@ import hmac
 import logging
 import re
 import secrets
+import time
 from html import escape
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -22,7 +23,7 @@ from aiohttp import web
 
 from clients import HandoffClient, NotFound, Refused, ServiceUnavailable
 from console.users import Staff, StaffSession, UserStore
-from core.handoff import BACK_TO_BOT
+from core.handoff import BACK_TO_BOT, staff_ticket
 from core.settings import Settings, get_settings
 
 LOG = logging.getLogger("console")
@@ -44,7 +45,7 @@ FACT_NAMES = {
     "pending_goal": "Việc đang làm dở",
 }  # fmt: skip
 SUGGESTION_CACHE = 500
-PAGES = re.compile(r"/(?:|lookup|conversations/\d+)")
+PAGES = re.compile(r"/(?:|lookup|assistant|conversations/\d+)")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -64,7 +65,8 @@ def page(title: str, body: str, session: StaffSession | None = None, refresh: in
     if session is not None:
         who = f"{escape(session.staff.login)} ({ROLE_NAMES.get(session.staff.role, session.staff.role)})"
         bar = (
-            f'<a href="/">Hàng chờ</a><a href="/lookup">Tra cứu CCCD</a><span>{who}</span>'
+            '<a href="/">Hàng chờ</a><a href="/lookup">Tra cứu CCCD</a>'
+            f'<a href="/assistant" target="_blank">Hỏi trợ lý cho khách</a><span>{who}</span>'
             f'<form method="post" action="/logout">{csrf_field(session)}<button>Đăng xuất</button></form>'
         )
     meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
@@ -374,6 +376,13 @@ async def reveal(request: web.Request) -> web.Response:
     return await conversation_page(request, revealed)
 
 
+async def assistant(request: web.Request) -> web.StreamResponse:
+    """Agent mode: the web chat opened as this staff member, to ask the bot for a customer on the phone."""
+    settings = get_settings()
+    ticket = staff_ticket(request[SESSION].staff.login, settings.assist_token, time.time())
+    raise web.HTTPSeeOther(f"{settings.webchat_url.rsplit('/', 1)[0]}/staff?ticket={ticket}")
+
+
 async def lookup_page(request: web.Request, result: str = "") -> web.Response:
     session: StaffSession = request[SESSION]
     body = (
@@ -443,6 +452,7 @@ def create_app(settings: Settings | None = None, store: UserStore | None = None)
     app.router.add_post(r"/conversations/{handoff_id:\d+}/close", close)
     app.router.add_post(r"/conversations/{handoff_id:\d+}/reveal", reveal)
     app.router.add_get("/lookup", lookup_page)
+    app.router.add_get("/assistant", assistant)
     app.router.add_post("/lookup", lookup)
 
     async def cleanup(app: web.Application) -> None:

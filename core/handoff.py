@@ -6,6 +6,8 @@ the registry phone, then words the answer here.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,3 +95,25 @@ BACK_TO_BOT = (
 )
 # The answer to each message the person sends while an agent has the conversation.
 PASSED_ON = "Dạ, cháu đã chuyển tin nhắn cho tổng đài viên."
+
+
+# ---- agent mode in the web chat: a short-lived ticket from the console names the staff member ----
+
+TICKET_LIFETIME_S = 60
+
+
+def staff_ticket(login: str, secret: str, now: float) -> str:
+    """'login.expiry.mac': the console hands it to the web chat, which trusts it once, within a minute."""
+    expires = int(now) + TICKET_LIFETIME_S
+    mac = hmac.new(secret.encode(), f"{login}.{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{login}.{expires}.{mac}"
+
+
+def read_staff_ticket(ticket: str, secret: str, now: float) -> str | None:
+    """The staff login a ticket names, or None when it is forged, malformed or expired."""
+    login, _, rest = (ticket or "").partition(".")
+    expires, _, mac = rest.partition(".")
+    if not secret or not login or not expires.isdigit() or int(expires) < now:
+        return None
+    expected = hmac.new(secret.encode(), f"{login}.{expires}".encode(), hashlib.sha256).hexdigest()
+    return login if hmac.compare_digest(mac.encode(), expected.encode()) else None

@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 import string
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,15 @@ from sanic.response import HTTPResponse
 
 from bot.channels.guard import WEB_SENDER, valid_sender
 from bot.channels.rest import GuardedInput, Handler, bad_request
+from bot.state import StateUnavailable, shared_state
+from core.handoff import read_staff_ticket
 from core.settings import get_settings
 
 LOG = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "tlas_web"
 COOKIE_PATH = "/webhooks/webchat"
+STAFF_MODE_S = 8 * 3600  # an agent-mode conversation stays one for a working day
 ID_LETTERS = 26  # a-z: about 122 bits, and no digits for the masking of stored text to touch
 
 
@@ -71,6 +75,19 @@ class WebChatInput(GuardedInput):
         known = verify(request.cookies.get(COOKIE), self.secret)
         return (known, False) if known else (new_sender(), True)
 
+    async def staff_of(self, sender: str) -> str | None:
+        """The staff login of an agent-mode conversation, or None for a member of the public."""
+        try:
+            return await shared_state().get(f"staff:{sender}")
+        except StateUnavailable:
+            return None
+
+    async def _first_use(self, ticket: str) -> bool:
+        try:
+            return await shared_state().first_time(f"staff-ticket:{ticket[-64:]}", 120)
+        except StateUnavailable:
+            return False
+
     def with_cookie(self, reply: HTTPResponse, request: Request, sender: str) -> HTTPResponse:
         reply.cookies[COOKIE] = sign(sender, self.secret)
         cookie = reply.cookies[COOKIE]
@@ -100,9 +117,25 @@ class WebChatInput(GuardedInput):
             if "sender" in body:
                 return bad_request("the web chat's sender comes from its cookie, not from the page")
             sender, new = self.sender_of(request)
-            replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"))
+            staff = None if new else await self.staff_of(sender)
+            metadata = {"staff": staff} if staff else None  # agent mode: a staff member types for a customer
+            replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"), metadata)
             reply = response.json([{key: value for key, value in m.items() if key != "recipient_id"} for m in replies])
             return self.with_cookie(reply, request, sender) if new else reply
+
+        @hook.route("/staff", methods=["GET"])
+        async def staff_login(request: Request) -> HTTPResponse:
+            """Agent mode: the console's one-minute ticket opens a fresh conversation marked as a staff one."""
+            login = read_staff_ticket(request.args.get("ticket", ""), get_settings().assist_token, time.time())
+            if login is None or not await self._first_use(request.args.get("ticket", "")):
+                return response.text("Đường dẫn đã hết hạn. Xin mở lại trợ lý từ bàn tổng đài.", status=403)
+            sender = new_sender()
+            try:
+                await shared_state().put(f"staff:{sender}", login, STAFF_MODE_S)
+            except StateUnavailable:
+                return response.text("Hệ thống đang bận, xin thử lại sau ít phút.", status=503)
+            LOG.info("agent mode opened in the web chat")
+            return self.with_cookie(response.redirect(f"{COOKIE_PATH}/chat"), request, sender)
 
         @hook.route("/inbox", methods=["GET"])
         async def inbox(request: Request) -> HTTPResponse:

@@ -55,3 +55,14 @@ def test_callback_uses_the_registry_phone_masked_or_asks_for_one() -> None:
     known = callback_reply("7920", WEEKDAYS_7_17)
     assert "ngoài giờ làm việc" in known and "số đuôi ****7920" in known
     assert "nhắn số điện thoại" in callback_reply("", WEEKDAYS_7_17)
+
+
+def test_a_staff_ticket_names_its_login_for_a_minute_and_cannot_be_forged() -> None:
+    from core.handoff import read_staff_ticket, staff_ticket
+
+    ticket = staff_ticket("tongdaivien", "secret-of-the-console", 1_000.0)
+    assert read_staff_ticket(ticket, "secret-of-the-console", 1_030.0) == "tongdaivien"
+    assert read_staff_ticket(ticket, "secret-of-the-console", 1_061.0) is None, "expired"
+    assert read_staff_ticket(ticket, "another-secret", 1_030.0) is None
+    assert read_staff_ticket(ticket.replace("tongdaivien", "giamsat"), "secret-of-the-console", 1_030.0) is None
+    assert read_staff_ticket(ticket, "", 1_030.0) is None and read_staff_ticket("", "s", 0) is None

@@ -23,7 +23,9 @@ from aiohttp import web
 
 from clients import HandoffClient, NotFound, Refused, ServiceUnavailable
 from console.users import Staff, StaffSession, UserStore
+from core.formatting import money
 from core.handoff import BACK_TO_BOT, staff_ticket
+from core.rules import load_yaml
 from core.settings import Settings, get_settings
 
 LOG = logging.getLogger("console")
@@ -44,6 +46,13 @@ FACT_NAMES = {
     "eligibility_context": "Ngữ cảnh", "month": "Tháng hỏi", "commune": "Xã/phường", "provider": "Ngân hàng/ví",
     "pending_goal": "Việc đang làm dở",
 }  # fmt: skip
+PAYMENT_STATUSES = {
+    "listed": "Có tên trong danh sách", "approved": "Đã duyệt", "sent_to_treasury": "Đã chuyển Kho bạc",
+    "sent_to_bank": "Đã chuyển ngân hàng", "paid": "Đã vào tài khoản", "failed": "Chuyển không thành công",
+    "returned": "Bị trả lại", "cash_at_commune": "Nhận tiền mặt ở xã",
+}  # fmt: skip
+PAYMENT_CHANNELS = {"bank": "Ngân hàng", "mobile_money": "Ví điện tử", "cash": "Tiền mặt"}
+LINK_STATUSES = {"pending": "Đang chờ", "verified": "Đã liên kết", "refused": "Bị từ chối", "replaced": "Đã thay"}
 SUGGESTION_CACHE = 500
 PAGES = re.compile(r"/(?:|lookup|assistant|conversations/\d+)")
 
@@ -218,6 +227,13 @@ async def suggestion(request: web.Request, message: dict[str, Any]) -> dict[str,
         while len(cache) > SUGGESTION_CACHE:
             cache.pop(next(iter(cache)))
     return cache[message["id"]]
+
+
+def reason_text(code: str | None) -> str:
+    """A refusal reason as the agent reads it to the person (core/rules/link_reasons.yaml)."""
+    if not code:
+        return ""
+    return str((load_yaml("link_reasons.yaml").get(code) or {}).get("title") or code)
 
 
 def summary_card(conversation: dict[str, Any]) -> str:
@@ -412,13 +428,15 @@ async def lookup(request: web.Request) -> web.Response:
         )
     payments = "".join(
         f"<tr><td>{escape(p.get('period', ''))}</td><td>{escape(p.get('program', ''))}</td>"
-        f"<td>{int(p.get('amount_vnd') or 0):,} ₫</td><td>{escape(p.get('status', ''))}</td>"
-        f"<td>{escape(p.get('channel') or '')}</td></tr>"
+        f"<td>{escape(money(int(p.get('amount_vnd') or 0)))}</td>"
+        f"<td>{escape(PAYMENT_STATUSES.get(p.get('status', ''), p.get('status', '')))}</td>"
+        f"<td>{escape(PAYMENT_CHANNELS.get(p.get('channel') or '', p.get('channel') or ''))}</td></tr>"
         for p in found["payments"]
-    ).replace(",", ".")  # fmt: skip
+    )
     links = "".join(
-        f"<tr><td>{escape(link['provider'])}</td><td>{escape(link['account_masked'])}</td><td>{escape(link['status'])}</td>"
-        f"<td>{escape(link.get('reason_code') or '')}</td></tr>"
+        f"<tr><td>{escape(link['provider'])}</td><td>{escape(link['account_masked'])}</td>"
+        f"<td>{escape(LINK_STATUSES.get(link['status'], link['status']))}</td>"
+        f"<td>{escape(reason_text(link.get('reason_code')))}</td></tr>"
         for link in found["link_requests"]
     )
     result = (

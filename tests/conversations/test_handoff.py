@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -109,3 +110,19 @@ def test_lookup_by_cccd_shows_payments_masked_and_is_audited(chat: Chat, agent: 
     page = text_of(found.text)
     assert person.name in page and person.cccd not in page and "********" + person.cccd[-4:] in page
     assert "Chi trả" in page and "đã được ghi nhật ký" in page
+
+
+def test_the_assist_door_answers_only_the_consoles_credential(chat: Chat) -> None:
+    url = f"{chat.url}/assist/suggest"
+    body = json.dumps({"message": "lịch chi trả xã Tân Phú"}).encode()
+    for token in ("", "wrong-token", chat.stack.credentials.bridge_token):  # type: ignore[union-attr]
+        request = urllib.request.Request(url, data=body, headers={"Authorization": f"Bearer {token}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
+    token = chat.stack.credentials.assist_token  # type: ignore[union-attr]
+    request = urllib.request.Request(url, data=body, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        suggestion = json.load(reply)
+    assert suggestion["intents"][0]["intent"] == "payment_schedule" and 0 < suggestion["intents"][0]["confidence"] <= 1
+    assert any("Tân Phú" in r["text"] for r in suggestion["replies"]), suggestion

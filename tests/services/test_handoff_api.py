@@ -110,3 +110,16 @@ def test_each_component_calls_only_its_routes(services) -> None:
     body = {"agent": "an", "reason": "x"}
     assert api(services, "POST", f"/conversations/{handoff['id']}/reveal", "channels", json=body).status_code == 403
     assert requests.get(f"{services.url}/handoff/v1/conversations", timeout=5).status_code == 401
+
+
+def test_handing_back_can_end_the_persons_verified_session(services) -> None:
+    from tests.services.verified import verify
+
+    verify(services, 0, "tg:21")
+    verify(services, 1, "tg:22")
+    for user, end in (("tg:21", True), ("tg:22", False)):
+        handoff = queue(services, user)
+        body = {"agent": "an", "end_session": end}
+        assert api(services, "POST", f"/conversations/{handoff['id']}/close", "console", json=body).ok
+    assert call(services, "GET", "/verification/v1/sessions/tg:21").status_code == 404, "Kết thúc phiên ends it"
+    assert call(services, "GET", "/verification/v1/sessions/tg:22").status_code == 200

@@ -105,7 +105,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/handoff/v1/conversations"): lambda c: (
         "/handoff/v1/conversations", {"json": {"channel_user": "tg:8811"}}, {200, 201}),
     ("GET", "/handoff/v1/conversations"): lambda c: ("/handoff/v1/conversations", {}, {200}),
-    ("GET", "/handoff/v1/conversations/{handoff_id}"): lambda c: (f"/handoff/v1/conversations/{c['handoff']}", {}, {200}),
+    ("GET", "/handoff/v1/conversations/{handoff_id}"): lambda c: (
+        f"/handoff/v1/conversations/{c['handoff']}", {}, {200}),
     ("POST", "/handoff/v1/conversations/{handoff_id}/reveal"): lambda c: (
         f"/handoff/v1/conversations/{c['handoff']}/reveal", {"json": {"agent": "an", "reason": "đối chiếu"}}, {200}),
     ("POST", "/handoff/v1/conversations/{handoff_id}/messages"): lambda c: (
@@ -159,7 +160,9 @@ def context(services: Any) -> dict[str, Any]:
         for user in ("tg:8810", "tg:8812")
     )
     as_component("channels").post(f"{handoffs}/{handoff}/external", json={"external_id": "cw-0"}, timeout=10)
-    reply = as_component("console").post(f"{handoffs}/{handoff}/replies", json={"agent": "an", "text": "Dạ"}, timeout=10)
+    reply = as_component("console").post(
+        f"{handoffs}/{handoff}/replies", json={"agent": "an", "text": "Dạ"}, timeout=10
+    )
     return {
         "handoff": handoff,
         "closing": closing,

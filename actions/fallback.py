@@ -1,5 +1,5 @@
 """Two-stage fallback (PRODUCT.md 3.11): when the message is not understood, offer the likeliest
-meanings as buttons; when that happens twice in a row, offer a person instead."""
+meanings as buttons; when that happens twice in a row, hand the conversation to a person."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+from actions.handoff import hand_over
 
 MAX_CHOICES = 3
 
@@ -55,14 +57,9 @@ class ActionClarifyIntent(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         in_a_row = previous_intent(tracker) == "nlu_fallback" and (tracker.get_slot("fallback_count") or 0) >= 1
         count = (tracker.get_slot("fallback_count") or 0) + 1 if in_a_row else 1
-        if count >= 2:
-            dispatcher.utter_message(
-                text="Dạ, cháu vẫn chưa hiểu ý Bác. Bác muốn nói chuyện với tổng đài viên không ạ?",
-                buttons=[
-                    {"title": "1. Gặp tổng đài viên", "payload": "/request_human"},
-                    {"title": "2. Xem cháu giúp được gì", "payload": "/help"},
-                ],
-            )
+        if count >= 2:  # two failed understandings in a row: a person takes over (PRODUCT.md 3.8)
+            dispatcher.utter_message(text="Dạ, cháu vẫn chưa hiểu ý Bác, cháu nhờ tổng đài viên giúp Bác nhé.")
+            return await hand_over(dispatcher, tracker, "not_understood")
         else:
             intents = likely_intents(tracker.latest_message.get("intent_ranking") or [])
             buttons = [

@@ -46,11 +46,13 @@ SUPERVISE_EVERY_S = 0.5
 SECRET_VARIABLES = (
     "SERVICE_TOKEN", "SERVICE_TOKENS", "ACTION_TOKEN", "REST_TOKEN", "WEB_COOKIE_SECRET", "BRIDGE_TOKEN",
     "VAULT_KEYS", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ZALO_OA_SECRET", "ZALO_APP_SECRET",
-    "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN",
+    "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN", "ASSIST_TOKEN", "CHATWOOT_API_TOKEN", "CHATWOOT_WEBHOOK_TOKEN",
 )  # fmt: skip
 TELEGRAM_SECRETS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
 ZALO_SECRETS = ("ZALO_OA_SECRET", "ZALO_APP_SECRET", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN")
-PASSED_SECRETS = (*TELEGRAM_SECRETS, *ZALO_SECRETS, "VAULT_KEYS")  # configured ones, handed to their process
+CHATWOOT_SECRETS = ("CHATWOOT_API_TOKEN", "CHATWOOT_WEBHOOK_TOKEN")
+# Configured ones, handed to their process.
+PASSED_SECRETS = (*TELEGRAM_SECRETS, *ZALO_SECRETS, *CHATWOOT_SECRETS, "VAULT_KEYS")
 
 
 def tracker_store_config(url: str) -> dict[str, Any]:
@@ -129,6 +131,7 @@ class Credentials:
     rest_token: str  # empty: the REST channel is off
     rest_token_generated: bool
     web_cookie_secret: str
+    assist_token: str = ""  # the console's credential at the Rasa server's assist door
     configured: dict[str, str] = field(default_factory=dict)  # channel and vault secrets set at the start
 
     @classmethod
@@ -143,6 +146,7 @@ class Credentials:
             rest_token=settings.rest_token or (secrets.token_urlsafe(24) if generate_rest else ""),
             rest_token_generated=generate_rest,
             web_cookie_secret=settings.web_cookie_secret or kept_secret(var_dir / "web_cookie.key"),
+            assist_token=settings.assist_token or secrets.token_urlsafe(32),
             configured={name: os.environ[name] for name in PASSED_SECRETS if os.environ.get(name)},
         )
 
@@ -158,10 +162,13 @@ class Credentials:
                 "ACTION_TOKEN": self.action_token,
                 "REST_TOKEN": self.rest_token,
                 "WEB_COOKIE_SECRET": self.web_cookie_secret,
+                "ASSIST_TOKEN": self.assist_token,
+                **self._configured(CHATWOOT_SECRETS),  # the helpdesk runs in the channels
                 # Sanic refuses larger bodies itself; its own timeout only backs up the channel's.
                 "SANIC_REQUEST_MAX_SIZE": str(settings.max_body_bytes),
                 "SANIC_RESPONSE_TIMEOUT": str(int(settings.turn_timeout_s) + 20),
             },
+            "console": {"SERVICE_TOKEN": self.service_tokens["console"], "ASSIST_TOKEN": self.assist_token},
             "telegram": {**channels, **self._configured(TELEGRAM_SECRETS)},
             "zalo": {**channels, **self._configured(ZALO_SECRETS)},
         }
@@ -318,6 +325,7 @@ class Stack:
         for name, args in adapters(s).items():
             self.add(name, args, f"http://{local}:{s.zalo_webhook_port}/health" if name == "zalo" else None)
         self.add("retention", ["-m", "bot.retention"])
+        self.add("console", ["-m", "console"], f"http://{local}:{s.console_port}/health")
         self.wait_ready()
         self.supervise()
 
@@ -417,6 +425,8 @@ def banner(settings: Settings, demo_people: list[dict[str, str]], credentials: C
         f"  Web chat:  {base}/webchat/chat",
         *rest,
         f"  Services:  http://{settings.host}:{settings.services_port}/openapi.yaml",
+        f"  Agents:    http://{settings.host}:{settings.console_port}/"
+        + ("  (demo: tongdaivien / demo-tongdaivien, giamsat / demo-giamsat)" if settings.mode == "demo" else ""),
         *channels,
         '  Try: "người khuyết tật đặc biệt nặng được bao nhiêu?", "lịch chi trả xã Tân Phú", "menu", "đăng xuất"',
     ]

@@ -6,12 +6,14 @@ Typed, async, one pooled HTTP session per process and event loop, one retry and 
 """
 
 from clients.eligibility import EligibilityClient, PreCheck, Question
+from clients.handoff import HandoffClient
 from clients.http import Locked, NotFound, Refused, ServiceUnavailable, close_sessions
 from clients.payment import NotificationsClient, PaymentClient, Schedule
 from clients.verification import Person, VerificationClient
 
 __all__ = [
     "EligibilityClient",
+    "HandoffClient",
     "Locked",
     "NotFound",
     "NotificationsClient",

@@ -30,6 +30,7 @@ class Person:
     code: str | None = None  # the code shown in the helped person's VNeID while pending
     helper_name: str | None = None
     helping: Person | None = None  # whom this helper is looking at now (None: themself)
+    phone_last4: str = ""  # the registry phone's last 4 digits (an agent's callback)
 
     @property
     def subject(self) -> Person:
@@ -56,7 +57,10 @@ def helped_person(view: dict[str, Any]) -> Person:
 
 def session_person(body: dict[str, Any]) -> Person:
     helping = body.get("helping")
-    return Person(**{name: body[name] for name in BASIC}, helping=helped_person(helping) if helping else None)
+    return Person(
+        **{name: body[name] for name in BASIC}, helping=helped_person(helping) if helping else None,
+        phone_last4=body.get("phone_last4") or "",
+    )
 
 
 def _user(channel_user: str) -> str:

@@ -106,6 +106,39 @@ class Settings:
             "ELIGIBILITY_URL", f"http://127.0.0.1:{_int('SERVICES_PORT', 8100)}/eligibility/v1"
         )
     )
+    handoff_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "HANDOFF_URL", f"http://127.0.0.1:{_int('SERVICES_PORT', 8100)}/handoff/v1"
+        )
+    )
+    # Human handoff (PRODUCT.md 3.8): agents' office hours (Vietnam time, Monday=0) and pace.
+    agent_hours: tuple[int, int] | None = field(default_factory=lambda: _hours("AGENT_HOURS", "7-17"))
+    agent_days: str = field(default_factory=lambda: os.environ.get("AGENT_DAYS", "0-4"))
+    # How often the Telegram and Zalo adapters look for agents' replies to send.
+    handoff_relay_interval_s: float = field(default_factory=lambda: _float("HANDOFF_RELAY_INTERVAL_S", 2.0))
+    # A phone line to the same agents, said with every handoff when set (no number is in DOMAIN.md).
+    agent_hotline: str = field(default_factory=lambda: os.environ.get("AGENT_HOTLINE", "").strip())
+    agent_minutes_per_person: int = field(default_factory=lambda: _int("AGENT_MINUTES_PER_PERSON", 3))
+    # Who answers handed-over conversations: the built-in agent console, or an outside Chatwoot.
+    helpdesk: str = field(default_factory=lambda: os.environ.get("HELPDESK", "console").strip().lower() or "console")
+    chatwoot_url: str = field(default_factory=lambda: os.environ.get("CHATWOOT_URL", "").rstrip("/"))
+    chatwoot_account_id: str = field(default_factory=lambda: os.environ.get("CHATWOOT_ACCOUNT_ID", ""))
+    chatwoot_inbox_id: str = field(default_factory=lambda: os.environ.get("CHATWOOT_INBOX_ID", ""))
+    chatwoot_api_token: str = field(default_factory=lambda: os.environ.get("CHATWOOT_API_TOKEN", ""))
+    # Secret in the agent-bot webhook URL Chatwoot calls (…/webhooks/chatwoot/webhook?token=…).
+    chatwoot_webhook_token: str = field(default_factory=lambda: os.environ.get("CHATWOOT_WEBHOOK_TOKEN", ""))
+    # The agent console (`python -m console`): port, its own database of staff, session lifetime.
+    console_port: int = field(default_factory=lambda: _int("CONSOLE_PORT", 8102))
+    console_db_path: Path = field(
+        default_factory=lambda: Path(os.environ.get("CONSOLE_DB_PATH", VAR_DIR / "console.db"))
+    )
+    console_session_min: int = field(default_factory=lambda: _int("CONSOLE_SESSION_MIN", 480))
+    console_idle_min: int = field(default_factory=lambda: _int("CONSOLE_IDLE_MIN", 30))
+    # The console's credential for the Rasa server's assist door (intents and the bot's reply).
+    assist_token: str = field(default_factory=lambda: os.environ.get("ASSIST_TOKEN", ""))
+    rasa_url: str = field(
+        default_factory=lambda: os.environ.get("RASA_URL", f"http://{_local_host()}:{_int('RASA_PORT', 5005)}")
+    )
     service_timeout_s: float = field(default_factory=lambda: _float("SERVICE_TIMEOUT_S", 5.0))
     # This process's credential for the services API (one per calling component, set by the runtime).
     service_token: str = field(default_factory=lambda: os.environ.get("SERVICE_TOKEN", ""))

@@ -286,6 +286,39 @@ class AuditLog(Base):
     detail = Column(Text)
 
 
+class Handoff(Base):
+    """A conversation handed to a person (PRODUCT.md 3.8): waiting, taken by an agent, or closed."""
+
+    __tablename__ = "handoff"
+
+    id = Column(Integer, primary_key=True)
+    channel_user = Column(String(80), nullable=False, index=True)
+    status = Column(String(10), nullable=False, default="waiting")  # waiting, active, closed
+    reason = Column(String(20), nullable=False)  # asked, not_understood
+    callback = Column(Boolean, nullable=False, default=False)  # outside office hours: call the person back
+    summary = Column(Text, nullable=False, default="{}")  # what the bot knew, JSON, identifiers masked
+    external_id = Column(String(40))  # the conversation's id in an outside helpdesk (Chatwoot)
+    created_at = Column(DateTime, nullable=False, default=_now)
+    taken_by = Column(String(80))
+    taken_at = Column(DateTime)
+    closed_at = Column(DateTime)
+
+
+class HandoffMessage(Base):
+    """One message of a handed-over conversation: the person's, an agent's, or the bot's notice."""
+
+    __tablename__ = "handoff_message"
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoff.id"), nullable=False, index=True)
+    author = Column(String(10), nullable=False)  # person, agent, bot
+    agent = Column(String(80))
+    masked = Column(Text, nullable=False)  # what is shown by default: identifiers masked
+    sealed = Column(Text, nullable=False)  # the text as written, encrypted (services/vault.py)
+    created_at = Column(DateTime, nullable=False, default=_now)
+    delivered_at = Column(DateTime)  # agent and bot messages: when the person's channel took it
+
+
 __all__ = [
     "AuditLog",
     "Base",
@@ -294,6 +327,8 @@ __all__ = [
     "Consent",
     "HelperAccess",
     "HelperAuthorisation",
+    "Handoff",
+    "HandoffMessage",
     "LinkRequest",
     "Notification",
     "NotificationSubscription",

@@ -157,6 +157,7 @@ def services(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve
     monkeypatch.setenv("VERIFICATION_URL", f"{server.url}/verification/v1")
     monkeypatch.setenv("PAYMENT_URL", f"{server.url}/payment/v1")
     monkeypatch.setenv("ELIGIBILITY_URL", f"{server.url}/eligibility/v1")
+    monkeypatch.setenv("HANDOFF_URL", f"{server.url}/handoff/v1")
     # The stand-in reads the settings once the environment is complete, with the vneid credential as its own.
     standin = AppThread(lambda: create_standin(replace(get_settings(), service_token=SERVICE_TOKENS["vneid"])))
     monkeypatch.setenv("VNEID_STANDIN_URL", standin.url)

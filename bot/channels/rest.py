@@ -36,8 +36,10 @@ from bot.channels.guard import (
     valid_sender,
     volunteered_secret,
 )
+from bot.handoff import Handoffs
 from bot.state import StateUnavailable, shared_state
 from bot.tracker_store import watching_store
+from core.handoff import LEAVE_QUEUE, PASSED_ON
 from core.settings import get_settings
 
 LOG = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class GuardedInput(InputChannel):
         self.max_body_bytes = settings.max_body_bytes
         self.rate_limit = settings.rate_limit_per_minute
         self.turn_timeout_s = settings.turn_timeout_s
+        self.handoffs = Handoffs()
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> GuardedInput:
@@ -120,7 +123,17 @@ class GuardedInput(InputChannel):
                 return [{"recipient_id": sender, "text": verdict.reply}]
             typed = normalise(raw)
             ending = farewell(typed)
-            if volunteered_secret(typed):
+            secret = volunteered_secret(typed)
+            handoff = None if secret else await self.handoffs.open_for(sender)
+            if handoff is not None:
+                # An agent has the conversation: the message is theirs, unless the person leaves.
+                if ending in ("restart", "logout") or self.buttons.resolve(sender, typed) == LEAVE_QUEUE["payload"]:
+                    await self.handoffs.leave(handoff)  # and the bot answers this message
+                else:
+                    passed = await self.handoffs.pass_on(handoff, typed)
+                    if passed is not False:  # False: given back to the bot meanwhile, so the bot answers
+                        return [{"recipient_id": sender, "text": PASSED_ON if passed else REPLIES["busy"]}]
+            if secret:
                 # The secret never reaches Rasa, its store or its logs: the turn is a scam report.
                 before.append({"recipient_id": sender, "text": REPLIES["secret"]})
                 text = "/report_scam"
@@ -133,6 +146,7 @@ class GuardedInput(InputChannel):
         messages = await self.turn(on_new_message, sender, text, metadata)
         if messages is None:
             return [*before, {"recipient_id": sender, "text": REPLIES["busy"]}]
+        messages = await self.handoffs.after_turn(sender, messages)
         self.buttons.remember(sender, messages)
         return [*before, *messages] or [{"recipient_id": sender, "text": REPLIES["busy"]}]
 

@@ -61,6 +61,7 @@ from bot.channels.adapter import (
     first_delivery,
     menu_text,
 )
+from bot.handoff import AgentRelay
 from bot.notifier import Notifier
 from core.settings import Settings, get_settings
 from core.text import fold_words
@@ -470,8 +471,11 @@ class TelegramAdapter:
                     LOG.info("Telegram long polling started")
                 payments = self.notifier(application.bot).run(self.settings.notify_interval_s, stop)
                 notifier = asyncio.create_task(payments)
+                # Agents' replies during a human handoff go out through the same bot and Pacer.
+                agents = AgentRelay("tg", PaymentMessages(self, application.bot))
+                relay = asyncio.create_task(agents.run(self.settings.handoff_relay_interval_s, stop))
                 await stop.wait()
-                await asyncio.wait([notifier], timeout=10)
+                await asyncio.wait([notifier, relay], timeout=10)
             finally:
                 if runner is not None:
                     await runner.cleanup()

@@ -1,4 +1,5 @@
-"""The web chat of `make run`: a page at /webhooks/webchat/chat, its webhook and its history.
+"""The web chat of `make run`: a page at /webhooks/webchat/chat, its webhook, its history, and its
+inbox of agents' replies during a human handoff (/webhooks/webchat/inbox, asked for by the page).
 
 The page never names its sender. The server issues a random conversation id (`web:` + 26 letters)
 in a cookie signed with WEB_COOKIE_SECRET (HMAC-SHA256; HttpOnly, SameSite=Lax, for this path
@@ -30,14 +31,17 @@ from sanic.response import HTTPResponse
 from bot.channels.guard import REPLIES, WEB_SENDER, valid_sender
 from bot.channels.rest import GuardedInput, Handler, bad_request
 from bot.channels.transcript import open_buttons, transcript
+from bot.state import StateUnavailable, shared_state
 from bot.tracker_store import watching_store
 from core.contact import contact_lines
+from core.handoff import read_staff_ticket
 from core.settings import get_settings
 
 LOG = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "tlas_web"
 COOKIE_PATH = "/webhooks/webchat"
+STAFF_MODE_S = 8 * 3600  # an agent-mode conversation stays one for a working day
 ID_LETTERS = 26  # a-z: about 122 bits, and no digits for the masking of stored text to touch
 FIRST_SCREEN = ("utter_greet", "utter_help")  # the domain's main menu, as the greeting shows it
 DOOR_REPLIES = frozenset(text for reason, text in REPLIES.items() if reason != "secret")
@@ -81,6 +85,19 @@ class WebChatInput(GuardedInput):
         """This browser's conversation id, and whether it is new (then the cookie must be set)."""
         known = verify(request.cookies.get(COOKIE), self.secret)
         return (known, False) if known else (new_sender(), True)
+
+    async def staff_of(self, sender: str) -> str | None:
+        """The staff login of an agent-mode conversation, or None for a member of the public."""
+        try:
+            return await shared_state().get(f"staff:{sender}")
+        except StateUnavailable:
+            return None
+
+    async def _first_use(self, ticket: str) -> bool:
+        try:
+            return await shared_state().first_time(f"staff-ticket:{ticket[-64:]}", 120)
+        except StateUnavailable:
+            return False
 
     def with_cookie(self, reply: HTTPResponse, request: Request, sender: str) -> HTTPResponse:
         reply.cookies[COOKIE] = sign(sender, self.secret)
@@ -164,7 +181,9 @@ class WebChatInput(GuardedInput):
             if "sender" in body:
                 return bad_request("the web chat's sender comes from its cookie, not from the page")
             sender, new = self.sender_of(request)
-            replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"))
+            staff = None if new else await self.staff_of(sender)
+            metadata = {"staff": staff} if staff else None  # agent mode: a staff member types for a customer
+            replies: list[dict[str, Any]] = await self.handle(on_new_message, sender, body.get("message"), metadata)
             shown = [{key: value for key, value in m.items() if key != "recipient_id"} for m in replies]
             if all(m.get("text") in DOOR_REPLIES and not m.get("buttons") for m in shown):
                 # Answered at the door (a refused command, too fast, busy): the conversation did not
@@ -172,5 +191,27 @@ class WebChatInput(GuardedInput):
                 shown = [{**m, "unchanged": True} for m in shown]
             reply = response.json(shown)
             return self.with_cookie(reply, request, sender) if new else reply
+
+        @hook.route("/staff", methods=["GET"])
+        async def staff_login(request: Request) -> HTTPResponse:
+            """Agent mode: the console's one-minute ticket opens a fresh conversation marked as a staff one."""
+            login = read_staff_ticket(request.args.get("ticket", ""), get_settings().assist_token, time.time())
+            if login is None or not await self._first_use(request.args.get("ticket", "")):
+                return response.text("Đường dẫn đã hết hạn. Xin mở lại trợ lý từ bàn tổng đài.", status=403)
+            sender = new_sender()
+            try:
+                await shared_state().put(f"staff:{sender}", login, STAFF_MODE_S)
+            except StateUnavailable:
+                return response.text("Hệ thống đang bận, xin thử lại sau ít phút.", status=503)
+            LOG.info("agent mode opened in the web chat")
+            return self.with_cookie(response.redirect(f"{COOKIE_PATH}/chat"), request, sender)
+
+        @hook.route("/inbox", methods=["GET"])
+        async def inbox(request: Request) -> HTTPResponse:
+            """A tổng đài viên's replies to this browser's conversation (human handoff), once each."""
+            sender = verify(request.cookies.get(COOKIE), self.secret)
+            if sender is None:
+                return response.json([])
+            return response.json(await self.handoffs.inbox(sender), headers={"Cache-Control": "no-store"})
 
         return hook

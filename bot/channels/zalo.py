@@ -45,6 +45,7 @@ from bot.channels.adapter import (
     first_delivery,
     menu_text,
 )
+from bot.handoff import AgentRelay
 from bot.notifier import Notifier, Pace
 from core.settings import Settings, get_settings
 from core.text import fold_words
@@ -299,6 +300,7 @@ class ZaloAdapter:
         )  # fmt: skip
         self._stop_notifier = asyncio.Event()
         self._notifier_task: asyncio.Task[None] | None = None
+        self._relay_task: asyncio.Task[None] | None = None
 
     async def receive(self, request: web.Request) -> web.Response:
         raw = await request.read()  # the signature covers these exact bytes, not re-serialised JSON
@@ -355,13 +357,16 @@ class ZaloAdapter:
         self._notifier_task = asyncio.create_task(
             self.notifier.run(self.settings.notify_interval_s, self._stop_notifier)
         )
+        # Agents' replies during a human handoff go out through the same client and pace.
+        relay = AgentRelay("zalo", self.notifier.senders["zalo"])
+        self._relay_task = asyncio.create_task(relay.run(self.settings.handoff_relay_interval_s, self._stop_notifier))
 
     async def close(self) -> None:
         """Stop the notifier, let turns under way finish (briefly), then close the HTTP clients."""
         if self._notifier_task is not None:
             self._stop_notifier.set()
-            await asyncio.wait([self._notifier_task], timeout=10)
-            self._notifier_task = None
+            await asyncio.wait([self._notifier_task, *([self._relay_task] if self._relay_task else [])], timeout=10)
+            self._notifier_task = self._relay_task = None
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=10)
         await self.bridge.close()

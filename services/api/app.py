@@ -169,7 +169,7 @@ def check_ready(settings: Settings) -> None:
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> web.Application:
-    from services.api import eligibility, helpers, identity, notifications, payment, verification
+    from services.api import eligibility, handoff, helpers, identity, notifications, payment, verification
     from services.retention import purge_periodically
 
     settings = settings or get_settings()
@@ -186,6 +186,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> web.Appli
         ("/verification/v1", (identity, verification, helpers)),
         ("/payment/v1", (payment, notifications)),
         ("/eligibility/v1", (eligibility,)),
+        ("/handoff/v1", (handoff,)),
     ):
         sub = web.Application(middlewares=[errors_as_json])
         sub.router.add_get("/health", health)

@@ -206,6 +206,7 @@ def current_session(factory: sessionmaker, channel_user: str) -> dict[str, Any] 
             "cccd_last4": person.cccd[-4:],
             "gender": person.gender,
             "helping": helpers.helping(session, found, now()),
+            "phone_last4": (person.phone or "")[-4:],  # a callback from an agent goes to the registry phone
             "expires_at": Lifetimes.from_settings().expires_at(found).isoformat(timespec="seconds") + "Z",
         }
 

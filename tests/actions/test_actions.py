@@ -37,7 +37,7 @@ async def run(action: Any, **slots: Any) -> tuple[list[dict[str, Any]], list[dic
 def services_down(monkeypatch: pytest.MonkeyPatch) -> None:
     """Service URLs that nothing listens on."""
     port = free_port()
-    for name in ("VERIFICATION_URL", "PAYMENT_URL", "ELIGIBILITY_URL"):
+    for name in ("VERIFICATION_URL", "PAYMENT_URL", "ELIGIBILITY_URL", "HANDOFF_URL"):
         monkeypatch.setenv(name, f"http://127.0.0.1:{port}/x")
 
 
@@ -205,13 +205,48 @@ async def test_first_misunderstanding_offers_the_likeliest_meanings() -> None:
     assert events == [{"event": "slot", "timestamp": None, "name": "fallback_count", "value": 1.0}]
 
 
-async def test_second_misunderstanding_in_a_row_offers_a_person() -> None:
+async def test_second_misunderstanding_in_a_row_hands_over_to_a_person(services, monkeypatch) -> None:
     from actions.fallback import ActionClarifyIntent
 
+    monkeypatch.setenv("AGENT_HOURS", "off")
+    monkeypatch.setenv("AGENT_DAYS", "0-6")
     dispatcher = CollectingDispatcher()
     events = await ActionClarifyIntent().run(dispatcher, fallback_tracker(1.0, "nlu_fallback"), {})
-    assert dispatcher.messages[0]["buttons"][0] == {"title": "1. Gặp tổng đài viên", "payload": "/request_human"}
-    assert events[0]["value"] == 2.0
+    texts = [m["text"] for m in dispatcher.messages if m.get("text")]
+    assert "chưa hiểu ý Bác" in texts[0] and "tổng đài viên sẽ trả lời" in texts[1]
+    marker = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    queued = services.client("console").get(f"{services.url}/handoff/v1/conversations/{marker[0]['handoff']}").json()
+    assert (queued["channel_user"], queued["reason"], queued["callback"]) == ("test", "not_understood", False)
+    assert queued["summary"]["verified"] is False and queued["summary"]["last_intents"][-1]["intent"] == "nlu_fallback"
+    assert events == [{"event": "slot", "timestamp": None, "name": "fallback_count", "value": None}]
+
+
+async def test_outside_office_hours_a_verified_person_is_called_back_on_the_registry_phone(
+    services, monkeypatch
+) -> None:
+    from actions.handoff import ActionHandoff
+    from services.seed import PEOPLE
+    from tests.services.verified import verify
+
+    monkeypatch.setenv("AGENT_HOURS", "0-0")  # an office that never opens: always outside its hours
+    monkeypatch.setenv("AGENT_DAYS", "6-6")
+    verify(services, 1, "test")
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, fallback_tracker(None, "greet"), {})
+    text = dispatcher.messages[0]["text"]
+    assert "ngoài giờ làm việc" in text and f"số đuôi ****{PEOPLE[1].phone[-4:]}" in text
+    assert PEOPLE[1].phone not in text
+    assert "0:00–0:00, Chủ nhật" in text
+    queued = services.client("console").get(f"{services.url}/handoff/v1/conversations").json()["conversations"]
+    assert queued[-1]["callback"] is True and queued[-1]["summary"]["person"]["cccd_last4"] == PEOPLE[1].cccd[-4:]
+
+
+async def test_handoff_with_the_service_down_says_so_kindly(services_down) -> None:
+    from actions.handoff import BUSY, ActionHandoff
+
+    dispatcher = CollectingDispatcher()
+    assert await ActionHandoff().run(dispatcher, fallback_tracker(None, "greet"), {}) == []
+    assert [m["text"] for m in dispatcher.messages] == [BUSY]
 
 
 async def test_a_misunderstanding_after_an_understood_message_starts_again() -> None:

@@ -62,7 +62,7 @@ def environment(**values: str) -> Iterator[None]:
 @contextmanager
 def running_stack(var_dir: Path, **overrides: str) -> Iterator[Chat]:
     ports = {"SERVICES_PORT": free_port(), "ACTION_PORT": free_port(), "RASA_PORT": free_port(),
-             "VNEID_STANDIN_PORT": free_port()}  # fmt: skip
+             "VNEID_STANDIN_PORT": free_port(), "CONSOLE_PORT": free_port()}  # fmt: skip
     env = {
         **{name: str(port) for name, port in ports.items()},
         "DATABASE_URL": f"sqlite:///{var_dir / 'services.db'}",
@@ -72,6 +72,10 @@ def running_stack(var_dir: Path, **overrides: str) -> Iterator[Chat]:
         "BRIDGE_TOKEN": BRIDGE_TOKEN,
         "REST_TOKEN": REST_TOKEN,
         "RATE_LIMIT_PER_MINUTE": "40",
+        # Agents always at work, so a handoff is queued whatever the hour (callbacks: tests/core, tests/actions).
+        "AGENT_HOURS": "off",
+        "AGENT_DAYS": "0-6",
+        "HANDOFF_RELAY_INTERVAL_S": "0.3",
         # No adapters unless asked for: another session stack's variables may still be set.
         "TELEGRAM_BOT_TOKEN": "",
         "ZALO_APP_ID": "",

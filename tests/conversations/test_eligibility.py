@@ -157,9 +157,10 @@ def test_amount_question_still_answered_directly(chat) -> None:
     assert f"Người khuyết tật đặc biệt nặng: {money(1_000_000)}/tháng" in answer
 
 
-def test_not_understood_twice_offers_a_person(chat) -> None:
+def test_not_understood_twice_hands_over_to_a_person(chat) -> None:
     first = chat.post("fallback-1", "qwerty asdf")
     assert "chưa hiểu rõ" in first[0]["text"] and 2 <= len(first[0]["buttons"]) <= 3
-    second = chat.post("fallback-1", "qwerty asdf")
-    assert "tổng đài viên" in second[0]["text"]
-    assert "chức năng chuyển tổng đài viên" in chat.say("fallback-1", "1")
+    second = chat.say("fallback-1", "qwerty asdf")
+    assert "nhờ tổng đài viên" in second and "tổng đài viên sẽ trả lời" in second
+    assert chat.say("fallback-1", "tôi hỏi về tiền trợ cấp") == "Dạ, cháu đã chuyển tin nhắn cho tổng đài viên."
+    assert "dừng lại" in chat.say("fallback-1", "1")  # "1. Thôi, không chờ nữa": leaves the queue

@@ -126,6 +126,30 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/eligibility/v1/benefits"): lambda c: (
         "/eligibility/v1/benefits", {"params": {"topic": "elderly"}}, {200}),
     ("POST", "/eligibility/v1/evaluate"): lambda c: ("/eligibility/v1/evaluate", {"json": {"facts": {}}}, {200}),
+    ("POST", "/handoff/v1/conversations"): lambda c: (
+        "/handoff/v1/conversations", {"json": {"channel_user": "tg:8811"}}, {200, 201}),
+    ("GET", "/handoff/v1/conversations"): lambda c: ("/handoff/v1/conversations", {}, {200}),
+    ("GET", "/handoff/v1/conversations/{handoff_id}"): lambda c: (
+        f"/handoff/v1/conversations/{c['handoff']}", {}, {200}),
+    ("POST", "/handoff/v1/conversations/{handoff_id}/reveal"): lambda c: (
+        f"/handoff/v1/conversations/{c['handoff']}/reveal", {"json": {"agent": "an", "reason": "đối chiếu"}}, {200}),
+    ("POST", "/handoff/v1/conversations/{handoff_id}/messages"): lambda c: (
+        f"/handoff/v1/conversations/{c['handoff']}/messages", {"json": {"text": "còn đó không"}}, {201}),
+    ("POST", "/handoff/v1/conversations/{handoff_id}/take"): lambda c: (
+        f"/handoff/v1/conversations/{c['handoff']}/take", {"json": {"agent": "an"}}, {200}),
+    ("POST", "/handoff/v1/conversations/{handoff_id}/replies"): lambda c: (
+        f"/handoff/v1/conversations/{c['handoff']}/replies", {"json": {"agent": "an", "text": "Dạ"}}, {201}),
+    ("POST", "/handoff/v1/conversations/{handoff_id}/close"): lambda c: (
+        f"/handoff/v1/conversations/{c['closing']}/close", {"json": {"agent": "an"}}, {200}),
+    ("POST", "/handoff/v1/conversations/{handoff_id}/external"): lambda c: (
+        f"/handoff/v1/conversations/{c['handoff']}/external", {"json": {"external_id": "cw-0"}}, {200}),
+    ("GET", "/handoff/v1/external/{external_id}"): lambda c: ("/handoff/v1/external/cw-0", {}, {200}),
+    ("GET", "/handoff/v1/senders/{channel_user}"): lambda c: ("/handoff/v1/senders/tg:8810", {}, {200}),
+    ("GET", "/handoff/v1/outbox"): lambda c: ("/handoff/v1/outbox", {"params": {"channel": "tg"}}, {200}),
+    ("POST", "/handoff/v1/outbox/{message_id}/delivered"): lambda c: (
+        f"/handoff/v1/outbox/{c['agent_message']}/delivered", {}, {204}),
+    ("POST", "/handoff/v1/lookups"): lambda c: (
+        "/handoff/v1/lookups", {"json": {"cccd": PEOPLE[0].cccd, "agent": "an", "reason": "khách gọi"}}, {200}),
 }  # fmt: skip
 
 # Staff read a person's data without a chat session (each read is audited); they name no channel user.
@@ -155,8 +179,20 @@ def context(services: Any) -> dict[str, Any]:
     operator.post(f"{base}/payments/{payment['id']}/status", json={"status": "paid"}, timeout=10).raise_for_status()
     (note,) = as_component("channels").get(f"{base}/notifications/due", timeout=10).json()["notifications"]
     authorisation = operator.post(f"{services.url}/verification/v1/helpers/authorisations", json=paper(0, 7))
+    handoffs = f"{services.url}/handoff/v1/conversations"
+    handoff, closing = (
+        as_component("actions").post(handoffs, json={"channel_user": user}, timeout=10).json()["id"]
+        for user in ("tg:8810", "tg:8812")
+    )
+    as_component("channels").post(f"{handoffs}/{handoff}/external", json={"external_id": "cw-0"}, timeout=10)
+    reply = as_component("console").post(
+        f"{handoffs}/{handoff}/replies", json={"agent": "an", "text": "Dạ"}, timeout=10
+    )
     return {
         "authorisation": authorisation.json()["id"],
+        "handoff": handoff,
+        "closing": closing,
+        "agent_message": reply.json()["id"],
         "proof": share_phone(services, "tg:8803", PEOPLE[3].phone)["proof_id"],
         "approval": approval.json()["approval_id"],
         "link": link.json()["id"],

@@ -308,7 +308,7 @@ class Stack:
         self.add("actions", ["-m", "actions.server"], f"http://{local}:{s.action_port}/health")
         self.add(
             "rasa",
-            ["-m", "rasa", "run", "--model", str(self.model), "--endpoints", str(endpoints),
+            ["-m", "bot.rasa_server", "run", "--model", str(self.model), "--endpoints", str(endpoints),
              "--credentials", str(ROOT / "credentials.yml"), "--interface", s.host, "--port", str(s.rasa_port)],
             f"http://{local}:{s.rasa_port}/webhooks/bridge/",
         )  # fmt: skip

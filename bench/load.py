@@ -112,6 +112,7 @@ class BenchStack(Stack):
     """bot.runtime.Stack; with `stock_model`, Rasa is `python -m rasa run` on Rasa's stock setup."""
 
     stock_model: Path | None = None
+    search_path: str = ""  # the stock tracker store's schema, as a driver option
 
     def add(self, name: str, args: list[str], health_url: str | None = None) -> None:
         if name == "rasa" and self.stock_model is not None:
@@ -130,7 +131,7 @@ class BenchStack(Stack):
                     "headers": {"Authorization": "Bearer ${ACTION_TOKEN}"},  # the action server's credential
                 },
                 "tracker_store": {"type": "sql", "dialect": "postgresql", "url": host, "port": int(port or 5432),
-                                  "db": db, "username": user or "postgres"},
+                                  "db": db, "username": user or "postgres", "query": {"options": self.search_path}},
                 "lock_store": {"type": "redis", "url": redis_host, "port": int(redis_port), "db": int(redis_db),
                                "key_prefix": "stock"},
             }), encoding="utf-8")  # fmt: skip
@@ -177,7 +178,6 @@ def start_side(side: str, schemas: Schemas, var_dir: Path) -> BenchStack:
         **ports,
         "DATABASE_URL": schemas.url(schemas.services),
         "TRACKER_STORE_URL": schemas.url(schemas.tracker),
-        "POSTGRESQL_SCHEMA": schemas.tracker,  # where Rasa's SQL tracker stores look (rasa.core.tracker_store)
         "LOCK_STORE_URL": REDIS_URL,
         "REST_TOKEN": REST_TOKEN,
         "LINK_DECISION_DELAY_S": "0",
@@ -194,8 +194,8 @@ def start_side(side: str, schemas: Schemas, var_dir: Path) -> BenchStack:
         stack = BenchStack(
             settings, ensure_model(quiet=True), var_dir=var_dir, log_dir=var_dir / "logs",
             stock_model=ensure_stock_model() if side == "stock" else None,
+            search_path=f"-csearch_path={schemas.tracker}",
         )  # fmt: skip
-        stack.extra_env["POSTGRESQL_SCHEMA"] = schemas.tracker
         stack.start()
     finally:
         for name, value in saved.items():

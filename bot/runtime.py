@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
@@ -71,6 +71,8 @@ def tracker_store_config(url: str) -> dict[str, Any]:
         config["username"] = parts.username
     if parts.password:
         config["password"] = parts.password
+    if parts.query:  # e.g. ?sslmode=require or ?options=-csearch_path%3Dtracker: handed to the driver
+        config["query"] = dict(parse_qsl(parts.query))
     return config
 
 

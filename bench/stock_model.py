@@ -7,12 +7,15 @@ packages), like bot/model_cache.py names ours, so `make bench-load` trains it on
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import yaml
 
 from core.settings import ROOT
 
@@ -31,7 +34,10 @@ def stock_inputs(root: Path = ROOT) -> list[Path]:
 def stock_model_path(root: Path = ROOT) -> Path:
     digest = hashlib.sha256()
     for path in stock_inputs(root):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+        # The configuration by its content, so that editing its comments does not retrain.
+        content = json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), sort_keys=True).encode() \
+            if path == CONFIG else path.read_bytes()
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + content + b"\0")
     return MODELS_DIR / f"stock-{digest.hexdigest()[:16]}.tar.gz"
 
 

@@ -13,7 +13,8 @@ ask this month's payment), at 1, 10 and 50 concurrent conversations, then one 10
 conversation (one block of 10 messages said 10 times, so turn 1 and turn 91 say the same).
 Prints throughput, latency percentiles, turn 1 vs turn N, errors and the RSS of the three
 processes (services, action server, Rasa), and writes them under "load" in bench/results.json,
-with a plot in bench/load.png. `--quick`: 1 and 10 conversations, shorter windows, 30 turns.
+with a plot in bench/load.png; each process's log goes to var/bench-load/<side>/. `--quick`:
+1 and 10 conversations, shorter windows, 30 turns.
 
 The machine is shared: the load average is recorded beside the numbers.
 """
@@ -192,7 +193,7 @@ def start_side(side: str, schemas: Schemas, var_dir: Path) -> BenchStack:
     try:
         settings = get_settings()
         stack = BenchStack(
-            settings, ensure_model(quiet=True), var_dir=var_dir, log_dir=var_dir / "logs",
+            settings, ensure_model(quiet=True), var_dir=var_dir, log_dir=ROOT / "var" / "bench-load" / side,
             stock_model=ensure_stock_model() if side == "stock" else None,
             search_path=f"-csearch_path={schemas.tracker}",
         )  # fmt: skip
@@ -278,10 +279,10 @@ class Client:
             ) as reply:  # fmt: skip
                 body = await reply.json(content_type=None) if reply.status == 200 else None
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            return time.perf_counter() - started, False, ""
+            return time.perf_counter() - started, False, "<no answer>"
         elapsed = time.perf_counter() - started
         if not isinstance(body, list):
-            return elapsed, False, ""
+            return elapsed, False, "<no answer>"
         texts = "\n".join(str(m.get("text") or "") for m in body)
         return elapsed, BUSY not in texts, texts
 
@@ -296,12 +297,14 @@ class Client:
 class Turns:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    busy: int = 0  # of the errors: answered "hệ thống đang bận" (the others: no answer at all)
     by_index: dict[int, list[float]] = field(default_factory=dict)
 
-    def add(self, index: int, seconds: float, ok: bool) -> None:
+    def add(self, index: int, seconds: float, ok: bool, reply: str = "") -> None:
         self.latencies.append(seconds)
         self.by_index.setdefault(index, []).append(seconds)
         self.errors += not ok
+        self.busy += BUSY in reply
 
 
 async def play(client: Client, script: list[Any], sender: str, turns: Turns, deadline: float) -> None:
@@ -316,7 +319,7 @@ async def play(client: Client, script: list[Any], sender: str, turns: Turns, dea
         index += 1
         seconds, ok, last = await client.say(sender, step)
         if time.monotonic() <= deadline:
-            turns.add(index, seconds, ok)
+            turns.add(index, seconds, ok, last)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -327,7 +330,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
     def at(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
-    return {"p50": round(at(0.50) * 1000, 1), "p95": round(at(0.95) * 1000, 1), "p99": round(at(0.99) * 1000, 1)}
+    return {"p50": round(at(0.50) * 1000, 1), "p95": round(at(0.95) * 1000, 1), "p99": round(at(0.99) * 1000, 1),
+            "max": round(ordered[-1] * 1000, 1)}  # fmt: skip
 
 
 async def concurrent(client: Client, level: int, seconds: float, scripts: Iterator[list[Any]]) -> dict[str, Any]:
@@ -349,6 +353,7 @@ async def concurrent(client: Client, level: int, seconds: float, scripts: Iterat
         "msg_per_s": round(len(turns.latencies) / elapsed, 2),
         "latency_ms": percentiles(turns.latencies),
         "errors": turns.errors,
+        "errors_busy": turns.busy,
     }
 
 

@@ -6,7 +6,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test lint validate model lookups bench dialogue import-data lock clean
+.PHONY: setup run test lint validate model lookups bench bench-load dialogue import-data lock clean
 
 setup:  ## build .venv with Python 3.10 and the pinned packages
 	@bash bot/setup.sh
@@ -29,6 +29,9 @@ validate: setup
 
 test: lint validate model  ## ruff, rasa data validate, pytest (SQLite, PostgreSQL, REST conversations)
 	@$(PY) -m pytest
+
+bench-load: model  ## whole stack on PostgreSQL + Redis under load, ours vs stock Rasa -> bench/results.json "load" (~10 min; ARGS=--quick)
+	@$(PY) -m bench.load $(ARGS)
 
 dialogue: model  ## play the conversation set on the whole stack; prints pass rates and failures (~4 min)
 	@$(PY) -m pytest tests/dialogue/test_conversation_set.py -q --tb=no -p no:cacheprovider; status=$$?; \

@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
@@ -73,6 +73,8 @@ def tracker_store_config(url: str) -> dict[str, Any]:
         config["username"] = parts.username
     if parts.password:
         config["password"] = parts.password
+    if parts.query:  # e.g. ?sslmode=require or ?options=-csearch_path%3Dtracker: handed to the driver
+        config["query"] = dict(parse_qsl(parts.query))
     return config
 
 
@@ -315,7 +317,7 @@ class Stack:
         self.add("actions", ["-m", "actions.server"], f"http://{local}:{s.action_port}/health")
         self.add(
             "rasa",
-            ["-m", "rasa", "run", "--model", str(self.model), "--endpoints", str(endpoints),
+            ["-m", "bot.rasa_server", "run", "--model", str(self.model), "--endpoints", str(endpoints),
              "--credentials", str(ROOT / "credentials.yml"), "--interface", s.host, "--port", str(s.rasa_port)],
             f"http://{local}:{s.rasa_port}/webhooks/bridge/",
         )  # fmt: skip

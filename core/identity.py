@@ -10,16 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from core.formatting import vietnam_today
-from core.rules import load_yaml
+from core.rules import load_yaml, loaded_once
 from core.text import fold_words
 
 CCCD_PATTERN = re.compile(r"^\d{12}$")
 
 
-@lru_cache(maxsize=1)
+@loaded_once  # loaded again when a rules file changes
 def province_codes() -> dict[str, str]:
     return {str(code): name for code, name in load_yaml("provinces.yaml")["provinces"].items()}
 

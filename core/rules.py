@@ -7,11 +7,12 @@ not the decree that replaced it), and an amount that is not known is `None`, nev
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import yaml
 
@@ -56,11 +57,54 @@ class BenefitAmount:
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the rules load 5–15× faster
+CHECK_EVERY_S = 2.0  # how often a running process looks whether a rules file changed
+_T = TypeVar("_T")
+_version: tuple[float, tuple[tuple[str, int, int], ...]] = (float("-inf"), ())
+
+
+def rules_version() -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of every rules file; looked at most every CHECK_EVERY_S."""
+    global _version
+    now = time.monotonic()
+    checked, version = _version
+    if now - checked >= CHECK_EVERY_S:
+        files = sorted(p for p in RULES_DIR.iterdir() if p.suffix in (".yaml", ".yml"))
+        version = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        _version = (now, version)
+    return version
+
+
+def loaded_once(load: Callable[[], _T]) -> Callable[[], _T]:
+    """Like lru_cache(maxsize=1) for a loader of the rules files, but loaded again when a file changes,
+    so a change of law reaches the running services without a restart."""
+    cache: list[Any] = []  # [version, value]
+
+    @wraps(load)
+    def loaded() -> _T:
+        version = rules_version()
+        if not cache or cache[0] != version:
+            cache[:] = [version, load()]
+        return cache[1]
+
+    loaded.cache_clear = cache.clear  # type: ignore[attr-defined]
+    return loaded
+
+
+def _read_yaml(name: str) -> Any:
+    with open(RULES_DIR / name, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+
+
+_YAML: dict[str, tuple[tuple[str, int, int], ...] | Any] = {}
 
 
 def load_yaml(name: str) -> Any:
-    with open(RULES_DIR / name, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+    """A rules file, parsed once per version of the files (callers must not change what they get)."""
+    version = rules_version()
+    kept = _YAML.get(name)
+    if kept is None or kept[0] != version:
+        kept = _YAML[name] = (version, _read_yaml(name))
+    return kept[1]
 
 
 def _periods(rows: list[dict[str, Any]]) -> list[Period]:
@@ -219,7 +263,7 @@ class Rules:
         raise UnknownBenefit(group_code)
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def load_rules() -> Rules:
     data = load_yaml("benefits.yaml")
     benefits = {row["key"]: row for row in data["benefits"]}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from core.rules import load_yaml
+from core.rules import load_yaml, loaded_once
 
 GENDERS = {"M", "F"}
 HOUSEHOLD_TYPES = {"poor", "near_poor", "none"}
@@ -26,7 +24,7 @@ ACCOUNT_STATUSES = {"active", "closed", "locked"}
 WALLETS = {"VIETTEL_MONEY", "VNPT_MONEY", "MOBIFONE_MONEY"}
 
 
-@lru_cache(maxsize=1)
+@loaded_once  # loaded again when a rules file changes
 def providers() -> dict[str, dict]:
     """Bank codes and wallets with their names and aliases (core/rules/providers.yaml)."""
     data = load_yaml("providers.yaml")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 from statistics import mean
 from typing import Any
 
@@ -19,6 +18,7 @@ from core.eligibility.engine import Option, Question, Row, Run, Undecided
 from core.eligibility.facts import Facts
 from core.eligibility.spec import spec
 from core.formatting import money
+from core.rules import loaded_once
 
 _HTXH_START = date(2025, 7, 1)  # the social pension's first day (NĐ 176/2025), quoted in questions asked earlier
 REPRESENTATIVES: dict[str, list[Any]] = {"bool": [True, False], "count": [0, 1, 2, 3], "rate": [21, 41, 61, 81]}
@@ -76,7 +76,7 @@ def _candidates(run: Run) -> tuple[set[str], set[str], list[Row], list[Row]]:
     return plain, sensitive, rows, gated
 
 
-@lru_cache(maxsize=1)
+@loaded_once  # loaded again when a rules file changes
 def _age_bands() -> tuple[int, ...]:
     """One age in each band the rules distinguish, from their own thresholds."""
     bounds: set[int] = {0}

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import Any
 
 from core.eligibility.facts import Facts
-from core.rules import Rules, load_rules, load_yaml
+from core.rules import Rules, load_rules, load_yaml, loaded_once
 
 NEGATIVE: dict[str, Any] = {"bool": False, "count": 0}
 """The "no" of a fact type: the value a fact never put to this person takes when it has no `default`."""
@@ -49,7 +48,7 @@ class Spec:
         )
 
 
-@lru_cache(maxsize=1)
+@loaded_once  # loaded again when a rules file changes
 def spec() -> Spec:
     data = load_yaml("eligibility.yaml")
     rules = load_rules()

@@ -15,12 +15,11 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
 from core.eligibility.facts import BOUNDS, UNKNOWN
 from core.eligibility.wording import About, texts
-from core.rules import load_yaml
+from core.rules import load_yaml, loaded_once
 from core.text import fold, has_diacritics, teencode
 
 NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6}
@@ -61,7 +60,7 @@ class Understood:
     children_ages: tuple[int, ...] = ()
 
 
-@lru_cache(maxsize=1)
+@loaded_once  # loaded again when a rules file changes
 def _tables() -> dict[str, Any]:
     data = load_yaml("understanding.yaml")
     compiled = {

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
 from core.eligibility.engine import Evaluation, Item, Question, Segment
 from core.eligibility.facts import Facts
 from core.formatting import money
-from core.rules import load_yaml
+from core.rules import load_yaml, loaded_once
 
 FIRST_ANSWER_MAX = 300
 """Characters of the first bubble: one phone screen with the buttons."""
@@ -24,7 +23,7 @@ SPEAKERS = ("self", "relative", "agent")
 ADDRESSES = ("Bác", "Anh/Chị", "Cô", "Chú", "Ông", "Bà")
 
 
-@lru_cache(maxsize=1)
+@loaded_once  # loaded again when a rules file changes
 def texts() -> dict[str, Any]:
     return load_yaml("wording.yaml")
 

@@ -22,6 +22,10 @@ def test_tracker_store_from_urls() -> None:
         "db": "conversations", "port": 6543, "username": "rasa", "password": "secret",
     }  # fmt: skip
     assert tracker_store_config("postgresql+psycopg2://postgres@127.0.0.1/test")["dialect"] == "postgresql"
+    # Driver options pass through, e.g. a schema of its own (the load bench) or TLS.
+    assert tracker_store_config("postgresql://p@h/test?options=-csearch_path%3Dtracker&sslmode=require")["query"] == {
+        "options": "-csearch_path=tracker", "sslmode": "require",
+    }  # fmt: skip
 
 
 def test_lock_store_from_url() -> None:

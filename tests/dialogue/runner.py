@@ -221,6 +221,8 @@ class Play:
                 self.turn(number, turn)
         except Stop:
             pass
+        finally:
+            self.adapter.dismiss({p for t in self.transcript if (p := self.adapter.approval_page("\n".join(t["bubbles"])))})
         c = self.conversation
         return {
             "id": c.id,

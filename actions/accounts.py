@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -359,3 +359,18 @@ class ActionLinkStatus(Action):
             lines.append("Trước đó: " + "; ".join(describe(link) for link in others) + ".")
         dispatcher.utter_message(text="\n".join(lines), buttons=NEXT_STEPS if status == "refused" else [])
         return []
+
+
+class ActionLinkCancel(Action):
+    """ "Thôi" leaves the link form; "quay lại" (which the NLU also reads as leaving) goes back to
+    the bank question and keeps the form going (issue 13 §4)."""
+
+    def name(self) -> str:
+        return "action_link_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if _BACK.match(fold_words(str((tracker.latest_message or {}).get("text") or ""))):
+            back = [SlotSet(name, None) for name in ("provider", "account_token", "account_last4", "link_confirmed")]
+            return [*back, FollowupAction("link_form")]
+        dispatcher.utter_message(response="utter_cancelled")
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_link(tracker)]

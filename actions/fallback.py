@@ -85,8 +85,8 @@ class ActionClarifyIntent(Action):
         return "action_clarify_intent"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        routed = await route_by_content(tracker)
-        if routed:
+        routed = await route_by_content(dispatcher, tracker, domain)
+        if routed is not None:
             return routed
         in_a_row = clarified_just_before(tracker) and (tracker.get_slot("fallback_count") or 0) >= 1
         count = (tracker.get_slot("fallback_count") or 0) + 1 if in_a_row else 1
@@ -110,23 +110,31 @@ class ActionClarifyIntent(Action):
         return [SlotSet("fallback_count", float(count))]
 
 
-async def route_by_content(tracker: Tracker) -> list[dict[str, Any]] | None:
+async def route_by_content(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[dict[str, Any]] | None:
     """A short message whose meaning is clear from what it names, whatever its intent came out as:
-    a month right after a payment answer ("còn t10", "tháng trước đó"), a commune ("ở phường Ninh
-    Kiều"), a bank or wallet with a number. None when it names none of these."""
-    from actions.accounts import account_number_in, provider_in
-    from actions.payments import asked_period, commune_named
+    a month right after a payment answer ("còn t10", "tháng trước đó"), a bank with a number, a
+    commune ("ở phường Ninh Kiều"), facts of a pre-check ("tôi 76 tuổi"). Answered here (a chain of
+    follow-up actions would end in Rasa's fallback); None when the message names none of these."""
+    from actions.accounts import ActionStartLink, account_number_in, provider_in
+    from actions.payments import answer_month, asked_period, commune_named, tell_schedules
 
     text = str((tracker.latest_message or {}).get("text") or "")
     if text.startswith("/"):
         return None
     if tracker.get_slot("last_period") and asked_period(tracker, date.today()):
-        return [FollowupAction("action_check_payment")]
+        return await answer_month(dispatcher, tracker, "action_check_payment", follow_up=False)
     if provider_in(text) and (account_number_in(text) or re.search(r"lien ket|tai khoan|\bvi\b", text.lower())):
-        return [FollowupAction("action_start_link")]
+        return await ActionStartLink().run(dispatcher, tracker, domain)
     found = await commune_named(tracker)
     if found:
-        return [SlotSet("known_commune", found[0].commune), FollowupAction("action_payment_schedule_named")]
+        return await tell_schedules(dispatcher, found)
+    from actions.eligibility import start
+    from core.eligibility.understanding import understand
+
+    if understand(text, date.today()).facts:
+        return [*await start(dispatcher, tracker), FollowupAction("eligibility_form")]
     return None
 
 
@@ -137,12 +145,12 @@ class ActionInformOutsideForm(Action):
         return "action_inform_outside_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        routed = await route_by_content(tracker)
-        if routed:
+        routed = await route_by_content(dispatcher, tracker, domain)
+        if routed is not None:
             return routed
         text = str((tracker.latest_message or {}).get("text") or "")
         if not looks_like_words(text):
-            return [FollowupAction("action_clarify_intent")]
+            return await ActionClarifyIntent().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_help")
         return []
 
@@ -155,6 +163,6 @@ class ActionDeny(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if not looks_like_words(str((tracker.latest_message or {}).get("text") or "")):
-            return [FollowupAction("action_clarify_intent")]
+            return await ActionClarifyIntent().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_affirm_without_context")
         return []

@@ -235,7 +235,7 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         name = as_name(str(value or ""))
         if name is None:
-            dispatcher.utter_message(text="Dạ, Bác gõ họ và tên đầy đủ như trên CCCD, ví dụ: Nguyễn Văn An.")
+            dispatcher.utter_message(text="Dạ, Bác gõ họ và tên đầy đủ như in trên thẻ, ví dụ: Nguyễn Văn An.")
             return {"full_name": None}
         return {"full_name": name}
 
@@ -360,12 +360,12 @@ class ActionAffirm(Action):
         return "action_affirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        from actions.fallback import looks_like_words
+        from actions.fallback import ActionClarifyIntent, looks_like_words
 
         approval_id = tracker.get_slot("approval_id")
         if not approval_id:
             if not looks_like_words(str((tracker.latest_message or {}).get("text") or "")):
-                return [FollowupAction("action_clarify_intent")]
+                return await ActionClarifyIntent().run(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_affirm_without_context")
             return []
         client = VerificationClient()

@@ -292,7 +292,7 @@ async def answer_month(
 
 def steps_asked(tracker: Tracker) -> bool:
     text = fold_words(str((tracker.latest_message or {}).get("text") or ""))
-    return bool(re.search(r"tung buoc|cac buoc|noi ro|chi tiet|dang o (dau|buoc nao)|den dau roi", text))
+    return bool(re.search(r"tung buoc|cac buoc|noi ro|chi tiet|buoc nao", text))
 
 
 class ActionCheckPayment(Action):
@@ -349,9 +349,7 @@ def commune_candidates(text: str) -> list[str]:
     words = found.group(1).split()
     taken: list[str] = []
     for word in words[:4]:
-        if word in _STOP and taken:
-            break
-        if word.isdigit():
+        if word.isdigit() or (not taken and word in _STOP):
             break
         taken.append(word)
     return [" ".join(taken[:n]) for n in range(len(taken), 0, -1)]

@@ -40,7 +40,9 @@ _NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau"
 _EXPLICIT = re.compile(r"\b(?:thang|thg|th|t)\s*(\d{1,2})(?:\s*/\s*(\d{4}))?\b")
 _BACK_FROM = re.compile(r"\b(?:(\d|mot|hai|ba|bon|tu|nam|sau)\s+)?thang\s+(truoc|sau|toi)\s+(do|nua|tiep|ke)\b")
 _BARE_FROM = re.compile(r"^(?:con|the|vay|roi|con\s+thi|the\s+con)?\s*(truoc|sau)\s+(do|nua)\b")
-_RELATIVE = re.compile(r"\b(?:(\d|mot|hai|ba|bon|tu|nam|sau)\s+)?thang\s+(nay|ni|truoc|roi|vua roi|vua qua|qua|sau|toi)\b")
+_RELATIVE = re.compile(
+    r"\b(?:(\d|mot|hai|ba|bon|tu|nam|sau)\s+)?thang\s+(nay|ni|truoc|roi|vua roi|vua qua|qua|sau|toi)\b"
+)
 
 
 def _count(word: str | None) -> int:

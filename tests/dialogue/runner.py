@@ -222,7 +222,8 @@ class Play:
         except Stop:
             pass
         finally:
-            self.adapter.dismiss({p for t in self.transcript if (p := self.adapter.approval_page("\n".join(t["bubbles"])))})
+            pages = (self.adapter.approval_page("\n".join(turn["bubbles"])) for turn in self.transcript)
+            self.adapter.dismiss({page for page in pages if page})
         c = self.conversation
         return {
             "id": c.id,

@@ -3,14 +3,16 @@ meanings as buttons; when that happens twice in a row, hand the conversation to 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import hand_over
+from core.formatting import vietnam_today
 
 MAX_CHOICES = 3
 
@@ -42,6 +44,36 @@ def likely_intents(ranking: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys([*names[:MAX_CHOICES], *DEFAULT_CHOICES]))[: max(2, min(len(names), MAX_CHOICES))]
 
 
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?$"
+)
+
+
+def looks_like_words(text: str) -> bool:
+    """Whether a message reads as words at all ('asdf ghjk' does not): most of its words are
+    Vietnamese syllables (diacritics folded) or numbers."""
+    from core.text import fold_words
+
+    words = re.sub(r"[^\w\s]", " ", fold_words(text)).split()
+    if not words:
+        return False
+    good = sum(1 for word in words if word.isdigit() or _SYLLABLE.match(word) or word in ("ok", "oke", "okay", "yes"))
+    return good * 2 > len(words)
+
+
+def clarified_just_before(tracker: Tracker) -> bool:
+    """Whether the bot's previous turn was already "cháu chưa hiểu" (two in a row: offer a person)."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "action" and event.get("name") == "action_clarify_intent":
+            return True
+    return False
+
+
 def previous_intent(tracker: Tracker) -> str | None:
     """The intent of the user message before the latest one."""
     users = [event for event in tracker.events if event.get("event") == "user"]
@@ -55,7 +87,10 @@ class ActionClarifyIntent(Action):
         return "action_clarify_intent"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        in_a_row = previous_intent(tracker) == "nlu_fallback" and (tracker.get_slot("fallback_count") or 0) >= 1
+        routed = await route_by_content(dispatcher, tracker, domain)
+        if routed is not None:
+            return routed
+        in_a_row = clarified_just_before(tracker) and (tracker.get_slot("fallback_count") or 0) >= 1
         count = (tracker.get_slot("fallback_count") or 0) + 1 if in_a_row else 1
         if count >= 2:  # two failed understandings in a row: a person takes over (PRODUCT.md 3.8)
             dispatcher.utter_message(text="Dạ, cháu vẫn chưa hiểu ý Bác, cháu nhờ tổng đài viên giúp Bác nhé.")
@@ -70,3 +105,61 @@ class ActionClarifyIntent(Action):
                 text="Dạ, cháu chưa hiểu rõ. Có phải Bác muốn hỏi một trong các việc này không ạ?", buttons=buttons
             )
         return [SlotSet("fallback_count", float(count))]
+
+
+async def route_by_content(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[dict[str, Any]] | None:
+    """A short message whose meaning is clear from what it names, whatever its intent came out as:
+    a month right after a payment answer ("còn t10", "tháng trước đó"), a bank with a number, a
+    commune ("ở phường Ninh Kiều"), facts of a pre-check ("tôi 76 tuổi"). Answered here (a chain of
+    follow-up actions would end in Rasa's fallback); None when the message names none of these."""
+    from actions.accounts import ActionStartLink, account_number_in, provider_in
+    from actions.payments import answer_month, asked_period, commune_named, tell_schedules
+
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if text.startswith("/"):
+        return None
+    if tracker.get_slot("last_period") and asked_period(tracker, vietnam_today()):
+        return await answer_month(dispatcher, tracker, "action_check_payment", follow_up=False)
+    if provider_in(text) and (account_number_in(text) or re.search(r"lien ket|tai khoan|\bvi\b", text.lower())):
+        return await ActionStartLink().run(dispatcher, tracker, domain)
+    found = await commune_named(tracker)
+    if found:
+        return await tell_schedules(dispatcher, found)
+    from actions.eligibility import start
+    from core.eligibility.understanding import understand
+
+    if understand(text, vietnam_today()).facts:
+        return [*await start(dispatcher, tracker), FollowupAction("eligibility_form")]
+    return None
+
+
+class ActionInformOutsideForm(Action):
+    """An answer-like message when no question is open: used for what it names, else the menu."""
+
+    def name(self) -> str:
+        return "action_inform_outside_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        routed = await route_by_content(dispatcher, tracker, domain)
+        if routed is not None:
+            return routed
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if not looks_like_words(text):
+            return await ActionClarifyIntent().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_help")
+        return []
+
+
+class ActionDeny(Action):
+    """ "Không" with no question open; a string of letters that is no word goes to "chưa hiểu"."""
+
+    def name(self) -> str:
+        return "action_deny"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if not looks_like_words(str((tracker.latest_message or {}).get("text") or "")):
+            return await ActionClarifyIntent().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_affirm_without_context")
+        return []

@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from clients import HandoffClient, ServiceUnavailable, VerificationClient
 from clients.http import Refused
+from core.contact import contact_lines
 from core.formatting import vietnam_now
 from core.handoff import LEAVE_QUEUE, OfficeHours, callback_reply, queued_reply
 from core.settings import get_settings
@@ -63,6 +64,7 @@ async def summary_of(tracker: Tracker, person: Any) -> dict[str, Any]:
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
     """Queue the conversation and tell the person; shared by the request and the second failed understanding."""
     settings = get_settings()
+    hotline = settings.agent_hotline or contact_lines()["phone"] or ""  # the call centre's own, else contacts.yaml
     hours = OfficeHours.parse(settings.agent_hours, settings.agent_days)
     in_hours = hours.open_at(vietnam_now())
     try:
@@ -78,10 +80,10 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
         return []
     if in_hours:
         text = queued_reply(
-            int(queued.get("ahead") or 0), settings.agent_minutes_per_person, hours, settings.agent_hotline
+            int(queued.get("ahead") or 0), settings.agent_minutes_per_person, hours, hotline
         )
     else:
-        text = callback_reply(person.phone_last4 if person else "", hours, settings.agent_hotline)
+        text = callback_reply(person.phone_last4 if person else "", hours, hotline)
     # The channel reads `handoff` (never shown) to tell an outside helpdesk; the person reads the text.
     dispatcher.utter_message(text=text, buttons=[LEAVE_QUEUE], json_message={"handoff": queued["id"]})
     events: list[dict[str, Any]] = [SlotSet("fallback_count", None)]

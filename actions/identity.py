@@ -4,6 +4,7 @@ out-of-band factor — a shared Telegram contact, or an approval in VNeID. Never
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -11,12 +12,22 @@ from rasa_sdk.events import FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.buttons import MAIN_MENU
 from actions.family import check_help_request
 from clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
 from core.formatting import clock_time, vietnam_today
 from core.identity import check_cccd, parse_birth_date
+from core.text import fold_words
 
-IDENTITY_SLOTS = ("consent", "cccd_token", "cccd_year", "full_name", "date_of_birth")
+IDENTITY_SLOTS = ("consent", "cccd_token", "cccd_year", "full_name", "date_of_birth", "identity_fix", "identity_retry")
+# Words that are no part of a name: "tôi không nhớ" typed where the name is asked is not a name.
+NOT_NAME_WORDS = {
+    "toi", "khong", "ko", "nho", "biet", "quen", "chua", "muon", "la", "cua", "gi", "sao", "nhap", "sai", "nham",
+    "ten", "so", "cccd", "chau", "giup", "cho", "hoi", "roi", "nhe", "nha", "vay", "duoc", "lich",
+}  # fmt: skip
+_NAME_FIX = re.compile(r"\b(?:ten|ho ten|ho va ten)\b(?:\s+\w+){0,3}?\s*(?:dung\s+)?(?:la|:)\s*(.+)$")
+_FORGOT = re.compile(r"\b(khong|chua|ko)\s*(nho|biet|thay|co)\b|\bquen\b|\bmat the\b")
+_RESTART_ENTRY = re.compile(r"^(nhap lai|lam lai|go lai|nhap lai tu dau|thu lai)\b")
 CCCD_PROBLEMS = {
     "not_12_digits": "Dạ, số CCCD có đúng 12 chữ số (in ở mặt trước thẻ). Số Bác gõ có {count} chữ số, "
     "Bác gõ lại giúp cháu.",
@@ -24,11 +35,48 @@ CCCD_PROBLEMS = {
     "unknown_province": "Dạ, 3 số đầu của CCCD là mã tỉnh nơi đăng ký khai sinh, nhưng {prefix} không phải mã tỉnh. "
     "Bác xem lại số trên thẻ giúp cháu.",
 }
-MENU_AFTER_VERIFY = [
-    {"title": "1. Tiền tháng này", "payload": "/check_payment"},
-    {"title": "2. Liên kết tài khoản", "payload": "/link_account"},
-    {"title": "3. Tình trạng liên kết", "payload": "/check_link_status"},
-]
+MENU_AFTER_VERIFY = MAIN_MENU
+
+
+def as_name(text: str) -> str | None:
+    """'bùi văn hùng' -> 'Bùi Văn Hùng'; None when the words cannot be a full name."""
+    words = re.sub(r"[^\w\s]", " ", text).split()
+    if not 2 <= len(words) <= 7 or not all(word.isalpha() for word in words) or len(" ".join(words)) > 60:
+        return None
+    if len([word for word in words if fold_words(word) in NOT_NAME_WORDS]) > 1:
+        return None
+    return " ".join(word.capitalize() for word in words)
+
+
+def correction(text: str, today: date) -> tuple[str, str] | None:
+    """What a person retypes after "thông tin chưa khớp": ('date_of_birth', iso), ('cccd', digits),
+    ('full_name', name), or ('restart', '') for "nhập lại"; None when it is none of these."""
+    folded = fold_words(text)
+    if text.startswith("/verify_identity") or _RESTART_ENTRY.match(folded):
+        return "restart", ""
+    digits = "".join(re.findall(r"\d", text))
+    if len(digits) in (9, 12) and len(digits) >= len(re.sub(r"\D*$", "", text)) * 0.6:
+        return "cccd", digits
+    born = parse_birth_date(text, today) if re.search(r"\d", text) else None
+    if born is not None:
+        return "date_of_birth", born.isoformat()
+    fixed = _NAME_FIX.search(folded)
+    if fixed:
+        start = len(text) - len(fixed.group(1))
+        name = as_name(text[start:])
+        if name:
+            return "full_name", name
+    name = as_name(text)
+    return ("full_name", name) if name else None
+
+
+def cccd_in(text: str) -> str | None:
+    """A well-formed CCCD in a sentence ('khách hàng CCCD 080041100001 hỏi…'), dots allowed."""
+    for run in re.findall(r"\d[\d .]{10,16}\d", text):
+        digits = re.sub(r"\D", "", run)
+        if len(digits) == 12 and check_cccd(digits).ok:
+            return digits
+    return None
 
 
 def reset_identity(tracker: Tracker) -> list[dict[str, Any]]:
@@ -36,8 +84,24 @@ def reset_identity(tracker: Tracker) -> list[dict[str, Any]]:
     return [SlotSet(name, None) for name in IDENTITY_SLOTS if name != "consent" and tracker.get_slot(name) is not None]
 
 
+LOCK = timedelta(minutes=15)  # PRODUCT.md 3.2: 3 failed attempts lock verification for 15 minutes
+
+
 def locked_message(dispatcher: CollectingDispatcher, error: Locked) -> None:
     dispatcher.utter_message(response="utter_identity_locked", until=clock_time(error.until))
+
+
+def still_locked(tracker: Tracker) -> str | None:
+    """The end of a lock this conversation was told about, while it lasts ('19:30')."""
+    until = tracker.get_slot("identity_locked_until")
+    if not until:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(until).removesuffix("Z"))
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return clock_time(moment) if moment > datetime.now(timezone.utc) else None
 
 
 def verified_events(
@@ -69,10 +133,22 @@ class ActionStartIdentity(Action):
             return []
         if person is not None:
             return verified_events(dispatcher, tracker, person.full_name, person.cccd_last4)
-        if consent and all(tracker.get_slot(name) for name in ("cccd_token", "full_name", "date_of_birth")):
+        locked = still_locked(tracker)
+        if locked:
+            dispatcher.utter_message(response="utter_identity_locked", until=locked)
+            return []
+        answered = all(tracker.get_slot(name) for name in ("cccd_token", "full_name", "date_of_birth"))
+        if consent and answered and tracker.get_slot("identity_retry") is None:
             return [FollowupAction("action_verify_identity")]  # answers kept after "hệ thống đang bận"
         dispatcher.utter_message(response="utter_identity_intro")
         events = [*reset_identity(tracker), SlotSet("consent", True if consent else None)]
+        given = cccd_in(str((tracker.latest_message or {}).get("text") or ""))
+        if given:  # "xác thực cho tôi, số cccd là …": not asked again (issue 13 §2)
+            try:
+                token = await client.vault(tracker.sender_id, "cccd", given)
+                events += [SlotSet("cccd_token", token), SlotSet("cccd_year", float(check_cccd(given).birth_year or 0))]
+            except ServiceUnavailable:
+                pass
         return [*events, FollowupAction("identity_form")]
 
 
@@ -85,7 +161,33 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("consent") is False:
             return []  # declined: the form ends and nothing personal is asked
-        return domain_slots
+        fields = [slot for slot in domain_slots if slot != "identity_fix"]
+        if tracker.get_slot("identity_retry") is not None:
+            return ["identity_fix", *fields]  # after "chưa khớp": only what was wrong is typed again
+        return fields
+
+    async def validate_identity_fix(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The answer after a mismatch: the one fact typed again (a date, a CCCD, a name), or
+        "nhập lại" for all three."""
+        found = correction(str(value or ""), vietnam_today())
+        done = {"identity_fix": None, "identity_retry": None}
+        if found is None:
+            dispatcher.utter_message(
+                text="Dạ, Bác gõ lại phần bị sai (số CCCD, họ tên hoặc ngày sinh), hoặc bấm Nhập lại để nhập từ đầu."
+            )
+            return {"identity_fix": None}
+        kind, fixed = found
+        if kind == "restart":
+            return {**done, "cccd_token": None, "cccd_year": None, "full_name": None, "date_of_birth": None}
+        if kind == "cccd":
+            checked = await self.validate_cccd_token(fixed, dispatcher, tracker, domain)
+            return {**done, **checked} if checked.get("cccd_token") else {"identity_fix": None}
+        if kind == "date_of_birth":
+            checked = await self.validate_date_of_birth(fixed, dispatcher, tracker, domain)
+            return {**done, **checked} if checked.get("date_of_birth") else {"identity_fix": None}
+        return {**done, "full_name": fixed}
 
     async def validate_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -105,6 +207,18 @@ class ValidateIdentityForm(FormValidationAction):
         if text.startswith("cccd:"):
             return {"cccd_token": text}
         digits = "".join(re.findall(r"\d", text))
+        if not digits and _FORGOT.search(fold_words(text)):
+            dispatcher.utter_message(
+                text="Dạ, số CCCD gồm 12 số, in ở mặt trước thẻ Căn cước; trong ứng dụng VNeID cũng có. "
+                "Bác xem trên thẻ rồi gõ giúp cháu, hoặc nhờ con cháu đọc giúp."
+            )
+            return {"cccd_token": None}
+        if len(digits) > 12:
+            dispatcher.utter_message(
+                text=f"Dạ, số Bác gõ có {len(digits)} chữ số, giống số tài khoản ngân hàng. "
+                "Số CCCD có đúng 12 chữ số, in ở mặt trước thẻ; Bác gõ lại giúp cháu."
+            )
+            return {"cccd_token": None}
         check = check_cccd(digits)
         if not check.ok:
             message = CCCD_PROBLEMS[check.problem or "not_12_digits"]
@@ -120,17 +234,22 @@ class ValidateIdentityForm(FormValidationAction):
     async def validate_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        words = str(value or "").split()
-        if not 2 <= len(words) <= 7 or not all(word.isalpha() for word in words) or len(" ".join(words)) > 60:
-            dispatcher.utter_message(text="Dạ, Bác gõ họ và tên đầy đủ như trên CCCD, ví dụ: Nguyễn Văn An.")
+        name = as_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(text="Dạ, Bác gõ họ và tên đầy đủ như in trên thẻ, ví dụ: Nguyễn Văn An.")
             return {"full_name": None}
-        return {"full_name": " ".join(word.capitalize() for word in words)}
+        return {"full_name": name}
 
     async def validate_date_of_birth(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        born = parse_birth_date(str(value or ""), vietnam_today())
+        text = str(value or "")
+        born = parse_birth_date(text, vietnam_today()) if re.search(r"\d", text) else None
         if born is None:
+            found = correction(text, vietnam_today()) if _NAME_FIX.search(fold_words(text)) else None
+            if found and found[0] == "full_name":  # "à nhầm, tên bác là …": the name is corrected
+                dispatcher.utter_message(text=f"Dạ, cháu đã sửa họ tên thành {found[1]}.")
+                return {"full_name": found[1], "date_of_birth": None}
             dispatcher.utter_message(text="Dạ, Bác gõ ngày sinh theo dạng ngày/tháng/năm, ví dụ: 12/3/1941.")
             return {"date_of_birth": None}
         year = int(tracker.get_slot("cccd_year") or 0)
@@ -165,8 +284,20 @@ class ActionVerifyIdentity(Action):
             dispatcher.utter_message(response="utter_service_busy_retry_identity")
             return []  # the answers stay: "thử lại" goes straight to the check
         if not result["matched"]:
-            dispatcher.utter_message(response="utter_identity_mismatch", attempts_left=result.get("attempts_left", 0))
-            return reset_identity(tracker)
+            left = int(result.get("attempts_left", 0))
+            if left <= 0:  # the third failure: the lock and its end, at once (issue 13 §4)
+                until = datetime.now(timezone.utc) + LOCK
+                try:
+                    await client.create_approval(user)
+                except Locked as error:
+                    until = error.until  # the service's own end of the lock
+                except (ServiceUnavailable, Refused, NotFound):
+                    pass
+                dispatcher.utter_message(response="utter_identity_locked", until=clock_time(until))
+                return [*reset_identity(tracker), SlotSet("identity_locked_until", str(until))]
+            # The answers stay: the person retypes only what was wrong (identity_fix asks).
+            return [SlotSet("identity_retry", float(left)), SlotSet("identity_fix", None),
+                    FollowupAction("identity_form")]  # fmt: skip
         if "telegram_contact" in result.get("second_factor", []):
             dispatcher.utter_message(response="utter_share_phone")
             return reset_identity(tracker)
@@ -176,15 +307,13 @@ class ActionVerifyIdentity(Action):
             locked_message(dispatcher, error)
             return reset_identity(tracker)
         except Refused as error:
-            if error.code != "approval_pending":
+            if error.code == "approval_pending":  # one request per person at a time
+                pending_until = error.body.get("pending_until")
+                until = clock_time(pending_until) if pending_until else "ít phút nữa"
+                dispatcher.utter_message(response="utter_approval_pending_elsewhere", until=until)
+            else:
                 dispatcher.utter_message(response="utter_service_busy")
-                return []
-            # Another chat already asked this person's VNeID: one request at a time, so nobody can
-            # flood a person's phone; the first one ends within minutes.
-            pending_until = error.body.get("pending_until")
-            until = clock_time(pending_until) if pending_until else "ít phút nữa"
-            dispatcher.utter_message(response="utter_approval_pending_elsewhere", until=until)
-            return reset_identity(tracker)
+            return []  # the answers stay: "Thử lại" asks VNeID again
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_service_busy")
             return []
@@ -234,10 +363,14 @@ class ActionAffirm(Action):
         return "action_affirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        from actions.fallback import ActionClarifyIntent, looks_like_words
+
         approval_id = tracker.get_slot("approval_id")
         if not approval_id and tracker.get_slot("helper_request"):  # a relative waiting for a beneficiary's yes
             return await check_help_request(dispatcher, tracker)
         if not approval_id:
+            if not looks_like_words(str((tracker.latest_message or {}).get("text") or "")):
+                return await ActionClarifyIntent().run(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_affirm_without_context")
             return []
         client = VerificationClient()
@@ -281,3 +414,15 @@ class ActionRestart(Action):
             return [Restarted()]
         dispatcher.utter_message(response=ENDINGS.get(str(said), "utter_restart"))
         return [Restarted()]
+
+
+class ActionAskIdentityFix(Action):
+    """After "thông tin chưa khớp": ask for the part that was wrong, with the attempts left."""
+
+    def name(self) -> str:
+        return "action_ask_identity_fix"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        left = int(tracker.get_slot("identity_retry") or 0)
+        dispatcher.utter_message(response="utter_identity_mismatch", attempts_left=left)
+        return []

@@ -3,16 +3,15 @@ answers use too): plain data, no I/O beyond reading the file."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from core.rules import load_yaml
+from core.rules import load_yaml, loaded_once
 
 TITLE = "Cần gặp người?"
 IN_CHAT = 'Hoặc nhắn "gặp tổng đài viên".'  # the handoff to a person, said the way people type it
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def contacts() -> dict[str, Any]:
     """The contact data as written in the rules folder."""
     return dict(load_yaml("contacts.yaml"))

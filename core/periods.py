@@ -7,6 +7,7 @@ January is last December).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 
@@ -33,3 +34,58 @@ def period_label(period: str) -> str:
     """'2026-03' -> 'tháng 3/2026'."""
     year, month = period.split("-")
     return f"tháng {int(month)}/{year}"
+
+
+_NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6}
+_EXPLICIT = re.compile(r"\b(?:thang|thg|th|t)\s*(\d{1,2})(?:\s*/\s*(\d{4}))?\b")
+_BACK_FROM = re.compile(r"\b(?:(\d|mot|hai|ba|bon|tu|nam|sau)\s+)?thang\s+(truoc|sau|toi)\s+(do|nua|tiep|ke)\b")
+_BARE_FROM = re.compile(r"^(?:con|the|vay|roi|con\s+thi|the\s+con)?\s*(truoc|sau)\s+(do|nua)\b")
+_RELATIVE = re.compile(
+    r"\b(?:(\d|mot|hai|ba|bon|tu|nam|sau)\s+)?thang\s+(nay|ni|truoc|roi|vua roi|vua qua|qua|sau|toi)\b"
+)
+
+
+def _count(word: str | None) -> int:
+    if not word:
+        return 1
+    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 1)
+
+
+def month_said(folded: str, today: date, anchor: str | None = None) -> str | None:
+    """The period ('YYYY-MM') a message names, or None: 'tháng 3', 't9', 'tháng 10/2025', 'tháng này',
+    'tháng trước', 'hai tháng trước'; and, against `anchor` (the month last talked about), 'tháng
+    trước đó', 'tháng trước nữa', 'tháng sau đó', 'hai tháng trước đó' (issue 13 §2).
+
+    `folded` is the message folded (lower case, no diacritics, teencode expanded).
+    """
+    text = " ".join(re.sub(r"[^\w/]", " ", folded).split())
+    base = today
+    if anchor:
+        year, month = (int(part) for part in anchor.split("-"))
+        base = date(year, month, 1)
+    found = _BACK_FROM.search(text)
+    if found:
+        steps = _count(found.group(1)) * (-1 if found.group(2) == "truoc" else 1)
+        # "tháng trước nữa" with nothing talked about yet: the month before last.
+        start = base if anchor else today
+        extra = -1 if not anchor and found.group(2) == "truoc" and found.group(3) == "nua" else 0
+        year, month = shift(start, steps + extra)
+        return f"{year:04d}-{month:02d}"
+    found = _BARE_FROM.search(text)
+    if found and anchor:
+        year, month = shift(base, -1 if found.group(1) == "truoc" else 1)
+        return f"{year:04d}-{month:02d}"
+    found = _EXPLICIT.search(text)
+    if found and 1 <= int(found.group(1)) <= 12:
+        if found.group(2):
+            return f"{int(found.group(2)):04d}-{int(found.group(1)):02d}"
+        return period_for(str(int(found.group(1))), today)
+    found = _RELATIVE.search(text)
+    if found:
+        word = found.group(2)
+        if word in ("nay", "ni"):
+            return period_for("this_month", today)
+        steps = _count(found.group(1)) * (1 if word in ("sau", "toi") else -1)
+        year, month = shift(today, steps)
+        return f"{year:04d}-{month:02d}"
+    return None

@@ -29,3 +29,9 @@ def providers() -> dict[str, dict]:
     """Bank codes and wallets with their names and aliases (core/rules/providers.yaml)."""
     data = load_yaml("providers.yaml")
     return {**data["banks"], **data["wallets"]}
+
+
+@loaded_once
+def other_wallets() -> dict[str, dict]:
+    """E-wallets that are not licensed Mobile Money (MoMo, ZaloPay…), recognised to answer honestly."""
+    return dict(load_yaml("providers.yaml").get("other_wallets") or {})

@@ -84,5 +84,5 @@ def test_lookup_tables_are_generated_from_the_provider_list() -> None:
 
 def test_every_faq_answer_offers_a_next_step() -> None:
     faq = {name: variants for name, variants in DOMAIN["responses"].items() if name.startswith("utter_faq/")}
-    assert len(faq) == 8
+    assert len(faq) >= 8  # PRODUCT.md §4's eight, and more (no VNeID, e-wallets, hưu trí xã hội)
     assert all(variant.get("buttons") for variants in faq.values() for variant in variants)

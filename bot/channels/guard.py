@@ -21,6 +21,7 @@ REPLIES = {
     "busy": "Dạ, hệ thống đang bận, cháu chưa trả lời được. Bác thử lại sau ít phút nhé.",
     "command": "Dạ, Bác gõ câu hỏi bằng lời, hoặc bấm nút cháu gửi giúp cháu nhé.",
     "slow_down": "Dạ, Bác nhắn nhanh quá, cháu chưa kịp đọc. Bác đợi một phút rồi nhắn tiếp giúp cháu nhé.",
+    "pick_again": "Dạ, không có số đó ạ. Bác chọn một nút bên dưới, hoặc gõ số từ 1 đến {count} giúp cháu.",
     "secret": "Dạ, cháu đã xóa mã Bác vừa gửi, không lưu lại. Bác đừng gửi mã OTP, mật khẩu hay mã PIN cho ai nhé.",
 }
 
@@ -135,26 +136,48 @@ _TYPED_NUMBER = re.compile(r"^(?:s[ốo]\s*)?(\d{1,2})\s*[.)]?$", re.IGNORECASE)
 
 
 class ButtonMemory:
-    """The buttons last sent to each person, so that typing "1" picks the first one, and so that
-    only payloads the bot itself offered are accepted as `/intent{...}` commands.
+    """The buttons of the bot's last reply to each person, so that typing "1" picks the first one,
+    and the payloads offered in the person's recent replies, so that only payloads the bot itself
+    offered are accepted as `/intent{...}` commands.
+
+    A reply without buttons clears the typed-number choices (a "2" typed where a name or a commune
+    is asked is that text, not a button of an older menu), but an older button tapped again still
+    works: the person may scroll back to it (issue 13, stale buttons).
 
     Held in process memory (bounded); with several Rasa servers, route a person to one server.
     """
 
+    KEPT_PAYLOADS = 40  # payloads of the recent replies a person may still tap
+
     def __init__(self, max_senders: int = 10_000) -> None:
         self._buttons: OrderedDict[str, list[dict[str, str]]] = OrderedDict()
+        self._payloads: dict[str, list[str]] = {}
         self.max_senders = max_senders
 
     def remember(self, sender: str, messages: list[dict[str, Any]]) -> None:
         buttons = [button for message in messages for button in message.get("buttons") or []]
-        if not buttons:
+        if not buttons and sender not in self._buttons:
             return
         self._buttons[sender] = [
             {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons
         ]
+        kept = [p for p in self._payloads.get(sender, []) if p not in {b["payload"] for b in self._buttons[sender]}]
+        self._payloads[sender] = (kept + [b["payload"] for b in self._buttons[sender]])[-self.KEPT_PAYLOADS :]
         self._buttons.move_to_end(sender)
         while len(self._buttons) > self.max_senders:
-            self._buttons.popitem(last=False)
+            old, _ = self._buttons.popitem(last=False)
+            self._payloads.pop(old, None)
+
+    def offered(self, sender: str) -> list[dict[str, str]]:
+        """The buttons of the last reply to `sender` (empty when it had none)."""
+        return list(self._buttons.get(sender, []))
+
+    def out_of_range(self, sender: str, text: str) -> bool:
+        """A one-digit choice ("5", "số 7") that matches none of the buttons just offered: the
+        person gets the same buttons again with a kind word, not a guess (issue 13 §4)."""
+        offered = self._buttons.get(sender, [])
+        typed = _TYPED_NUMBER.match(text.strip())
+        return bool(offered and typed and len(typed.group(1)) == 1 and int(typed.group(1)) > len(offered))
 
     def resolve(self, sender: str, text: str) -> str | None:
         """The payload a typed choice stands for, the text itself, or None for a command
@@ -169,7 +192,7 @@ class ButtonMemory:
             if folded and folded in (fold_words(button["title"]), fold_words(title)):
                 return button["payload"]
         if text.startswith("/"):
-            if any(text == button["payload"] for button in offered):
+            if text in self._payloads.get(sender, []):
                 return text
             return None  # never let typed text set intents or slots directly
         return text

@@ -139,6 +139,10 @@ class GuardedInput(InputChannel):
                 text = "/report_scam"
             elif ending is not None:
                 text, metadata["ending"] = "/restart", ending  # our action_restart ends the session too
+            elif self.buttons.out_of_range(sender, typed):
+                offered = self.buttons.offered(sender)
+                again = REPLIES["pick_again"].format(count=len(offered))
+                return [{"recipient_id": sender, "text": again, "buttons": offered}]
             else:
                 text = self.buttons.resolve(sender, typed)
         if text is None:

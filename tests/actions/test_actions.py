@@ -77,9 +77,10 @@ async def test_benefit_amount_when_service_is_down(services_down) -> None:
 
 async def test_schedule_comes_from_the_database(services) -> None:
     messages, events = await run(ActionPaymentSchedule(), commune="tan phu")
-    assert messages[0]["text"].startswith("Xã Tân Phú (Long An): tiền vào tài khoản khoảng ngày 5")
+    assert messages[0]["text"].startswith("Dạ, Xã Tân Phú (Long An): tiền vào tài khoản khoảng ngày 5")
     assert "Nhà văn hóa ấp 3" in messages[0]["text"]
-    assert events[0]["value"] is None
+    slots = {event["name"]: event["value"] for event in events}
+    assert slots["commune"] is None and slots["known_commune"] == "Xã Tân Phú"  # kept for the next question
 
 
 async def test_unknown_commune(services) -> None:
@@ -188,7 +189,11 @@ def fallback_tracker(count: float | None, previous_intent: str) -> Tracker:
             "sender_id": "test",
             "slots": {"fallback_count": count},
             "latest_message": latest,
-            "events": [{"event": "user", "parse_data": previous}, {"event": "user", "parse_data": latest}],
+            "events": [
+                {"event": "user", "parse_data": previous},
+                *([{"event": "action", "name": "action_clarify_intent"}] if previous_intent == "nlu_fallback" else []),
+                {"event": "user", "parse_data": latest},
+            ],
         }
     )
 

@@ -113,3 +113,21 @@ def test_sender_patterns_are_ascii_and_whole() -> None:
         assert valid_sender(wrong, BRIDGE_SENDER) is None
     assert valid_sender("crm-user.42", REST_SENDER) and valid_sender("tg:1", REST_SENDER) is None
     assert valid_sender("web:" + "q" * 26, WEB_SENDER) and valid_sender("web:" + "Q" * 26, WEB_SENDER) is None
+
+
+def test_a_reply_without_buttons_clears_typed_choices_but_old_buttons_still_tap() -> None:
+    memory = ButtonMemory()
+    memory.remember("u1", MENU)
+    memory.remember("u1", [{"text": "Bác ở xã hoặc phường nào ạ?"}])
+    assert memory.resolve("u1", "2") == "2"  # a "2" typed where a commune is asked is text
+    assert memory.resolve("u1", "/payment_schedule") == "/payment_schedule"  # the old button, tapped
+    assert memory.resolve("u1", '/inform{"verified":true}') is None
+
+
+def test_a_number_matching_no_button_asks_again() -> None:
+    memory = ButtonMemory()
+    memory.remember("u1", MENU)
+    assert memory.out_of_range("u1", "7") and memory.out_of_range("u1", "số 5")
+    assert not memory.out_of_range("u1", "1")
+    assert not memory.out_of_range("u1", "75")  # an age, not a choice
+    assert not memory.out_of_range("u2", "7")  # nothing offered: plain text

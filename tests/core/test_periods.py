@@ -18,3 +18,18 @@ def test_period_for(said: str | None, period: str) -> None:
 
 def test_label() -> None:
     assert period_label("2026-03") == "tháng 3/2026"
+
+
+@pytest.mark.parametrize(
+    ("said", "anchor", "period"),
+    [("tien thang nay co chua", None, "2026-01"), ("t12 co tien chua", None, "2025-12"),
+     ("thang truoc tien ve chua", None, "2025-12"), ("thang roi sao khong co tien", None, "2025-12"),
+     ("con thang truoc thi sao", "2026-01", "2025-12"), ("the thang truoc do", "2025-09", "2025-08"),
+     ("con thang sau do", "2025-09", "2025-10"), ("hai thang truoc do thi sao", "2025-06", "2025-04"),
+     ("the con thang truoc nua", "2025-12", "2025-11"), ("thang truoc nua", None, "2025-11"),
+     ("tien thang 10/2024", None, "2024-10"), ("lien ket tai khoan", None, None)],
+)  # fmt: skip
+def test_month_said_against_the_month_last_talked_about(said: str, anchor: str | None, period: str | None) -> None:
+    from core.periods import month_said
+
+    assert month_said(said, TODAY, anchor) == period

@@ -221,6 +221,9 @@ class Play:
                 self.turn(number, turn)
         except Stop:
             pass
+        finally:
+            pages = (self.adapter.approval_page("\n".join(turn["bubbles"])) for turn in self.transcript)
+            self.adapter.dismiss({page for page in pages if page})
         c = self.conversation
         return {
             "id": c.id,

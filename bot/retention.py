@@ -27,7 +27,9 @@ from core.settings import get_settings
 
 LOG = logging.getLogger("retention")
 # Slots whose values identify a person; what the user types while one of them is requested too.
-SENSITIVE_SLOTS = frozenset({"cccd_token", "full_name", "date_of_birth", "account_token"})
+# The identity form, the link form, and the family helper form (the beneficiary a relative names).
+OWN_SLOTS = ("cccd_token", "full_name", "date_of_birth", "account_token")
+SENSITIVE_SLOTS = frozenset({*OWN_SLOTS, "helped_cccd_token", "helped_name", "helped_birth_date"})
 HIDDEN = "[đã ẩn]"
 ABANDONED_AFTER_S = 3600.0  # form answers left in an unfinished form are blanked after an hour
 

@@ -92,8 +92,8 @@ def test_text_in_reply_out_with_buttons_as_inline_keyboard(person: Person) -> No
     (greeting,) = person.say("xin chào")
     assert greeting["text"].startswith("Dạ, cháu chào Bác")
     rows = greeting["reply_markup"]["inline_keyboard"]
-    assert [row[0]["text"] for row in rows] == ["1. Mức trợ cấp", "2. Lịch chi trả", "3. Liên kết tài khoản",
-                                                "4. Câu hỏi thường gặp"]  # fmt: skip
+    assert [row[0]["text"] for row in rows] == ["1. Mức trợ cấp", "2. Tiền tháng này", "3. Lịch chi trả",
+                                                "4. Liên kết tài khoản"]  # fmt: skip
     assert all(len(row) == 1 and len(row[0]["callback_data"].encode()) <= 64 for row in rows)
     assert rows[1][0]["callback_data"] == "/payment_schedule"
 
@@ -122,7 +122,7 @@ def test_start_command_greets(person: Person) -> None:
 
 def test_tapped_button_is_answered_and_routed(person: Person, fake_telegram: FakeTelegram) -> None:
     (greeting,) = person.say("xin chào")
-    query_id, replies = person.tap(greeting, row=1)
+    query_id, replies = person.tap(greeting, row=2)
     assert "xã hoặc phường nào" in texts(replies)
     answered = fake_telegram.recorded(TELEGRAM_TOKEN, "answerCallbackQuery")
     assert [c.params["callback_query_id"] for c in answered].count(query_id) == 1
@@ -141,7 +141,7 @@ def test_group_chosen_by_button_with_json_payload(person: Person) -> None:
 
 def test_typed_number_picks_the_offered_button(person: Person) -> None:
     assert "gõ số" in texts(person.say("menu"))
-    assert "xã hoặc phường nào" in texts(person.say("2"))
+    assert "xã hoặc phường nào" in texts(person.say("3"))
     assert "Phường Ba Đình (Hà Nội)" in texts(person.say("phuong ba dinh"))
 
 

@@ -85,13 +85,13 @@ def test_text_in_numbered_menu_out(follower: Follower) -> None:
     (greeting,) = follower.say("xin chào")
     lines = greeting.splitlines()
     assert lines[0].startswith("Dạ, cháu chào Bác")
-    assert lines[1:5] == ["1. Mức trợ cấp", "2. Lịch chi trả", "3. Liên kết tài khoản", "4. Câu hỏi thường gặp"]
+    assert lines[1:5] == ["1. Mức trợ cấp", "2. Tiền tháng này", "3. Lịch chi trả", "4. Liên kết tài khoản"]
     assert "gõ số" in lines[-1]
 
 
 def test_typed_number_answers_the_menu(follower: Follower) -> None:
     follower.say("menu")
-    assert "xã hoặc phường nào" in "\n".join(follower.say("2"))
+    assert "xã hoặc phường nào" in "\n".join(follower.say("3"))
     assert "Xã Tân Phú (Long An)" in "\n".join(follower.say("Tân Phú"))
 
 

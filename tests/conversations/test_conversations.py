@@ -40,12 +40,12 @@ def test_amount_group_chosen_by_typed_number(chat) -> None:
 def test_schedule_comes_from_the_database(chat) -> None:
     assert "xã hoặc phường nào" in chat.say("schedule-1", "lịch chi trả ở xã tôi khi nào")
     answer = chat.say("schedule-1", "xã Tân Phú")
-    assert answer.startswith("Xã Tân Phú (Long An): tiền vào tài khoản khoảng ngày 5")
+    assert answer.startswith("Dạ, Xã Tân Phú (Long An): tiền vào tài khoản khoảng ngày 5")
 
 
 def test_menu_then_typed_number_then_commune_without_diacritics(chat) -> None:
     assert "gõ số" in chat.say("menu-1", "menu")
-    assert "xã hoặc phường nào" in chat.say("menu-1", "2")
+    assert "xã hoặc phường nào" in chat.say("menu-1", "3")
     assert "Phường Ba Đình (Hà Nội)" in chat.say("menu-1", "phuong ba dinh")
 
 

@@ -6,7 +6,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test lint validate model lookups bench bench-load dialogue import-data lock clean
+.PHONY: setup run test lint validate model rasa-test lookups bench bench-load dialogue import-data lock clean
 
 setup:  ## build .venv with Python 3.10 and the pinned packages
 	@bash bot/setup.sh
@@ -27,8 +27,12 @@ lint: setup
 validate: setup
 	@$(PY) -m rasa data validate --domain domain --fail-on-warnings --quiet
 
-test: lint validate model  ## ruff, rasa data validate, pytest (SQLite, PostgreSQL, REST conversations)
+test: lint validate model  ## ruff, rasa data validate, pytest (SQLite, PostgreSQL, REST conversations, test stories)
 	@$(PY) -m pytest
+
+rasa-test: model  ## the test stories (tests/stories) through NLU and policies, as `rasa test core --e2e` (~1 min)
+	@$(PY) -m rasa test core --model "$$($(PY) -m bot.model_cache --print-path)" --stories tests/stories \
+		--e2e --fail-on-prediction-errors --out results/stories --no-plot
 
 bench-load: model  ## whole stack on PostgreSQL + Redis under load, ours vs stock Rasa -> bench/results.json "load" (~10 min; ARGS=--quick)
 	@$(PY) -m bench.load $(ARGS)

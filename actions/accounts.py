@@ -11,6 +11,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.busy import answers_busy
 from actions.common.buttons import choice
 from actions.common.gate import verified_person
 from actions.family import ended_message, refuse_view_only, whose_data
@@ -177,6 +178,7 @@ class ValidateLinkForm(FormValidationAction):
     def name(self) -> str:
         return "validate_link_form"
 
+    @answers_busy({"provider": None})
     async def validate_provider(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -195,11 +197,7 @@ class ValidateLinkForm(FormValidationAction):
             return {"provider": None}
         number = account_number_in(typed)
         if number:  # the number typed before the bank: kept, and only the bank is asked
-            try:
-                token = await VerificationClient().vault(tracker.sender_id, "account", number)
-            except ServiceUnavailable:
-                dispatcher.utter_message(response="utter_service_busy")
-                return {"provider": None}
+            token = await VerificationClient().vault(tracker.sender_id, "account", number)
             kept = shown(number[-4:])
             dispatcher.utter_message(text=f"Dạ, cháu giữ số tài khoản {kept}. Tài khoản này ở ngân hàng nào ạ?")
             return {"provider": None, "account_token": token, "account_last4": number[-4:]}
@@ -212,6 +210,7 @@ class ValidateLinkForm(FormValidationAction):
         dispatcher.utter_message(response="utter_unknown_provider")
         return {"provider": None}
 
+    @answers_busy({"account_token": None})
     async def validate_account_token(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -258,11 +257,7 @@ class ValidateLinkForm(FormValidationAction):
                 dispatcher.utter_message(response="utter_account_number_invalid")
                 return {"account_token": None}
             kind = "account"
-        try:
-            token = await VerificationClient().vault(tracker.sender_id, kind, number)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return {"account_token": None}
+        token = await VerificationClient().vault(tracker.sender_id, kind, number)
         return {"account_token": token, "account_last4": number[-4:]}
 
     async def validate_link_confirmed(
@@ -297,6 +292,7 @@ class ActionSubmitLink(Action):
     def name(self) -> str:
         return "action_submit_link"
 
+    @answers_busy()  # the answers are kept: asking again submits the same request once
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         person, events = await verified_person(dispatcher, tracker, "action_start_link")
         if person is None:
@@ -319,9 +315,6 @@ class ActionSubmitLink(Action):
             else:
                 dispatcher.utter_message(response="utter_link_expired_form")
             return reset_link(tracker)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []  # the answers are kept: asking again submits the same request once
         name, masked = provider_name(provider), shown(link["account_last4"])
         if link["status"] == "verified":
             dispatcher.utter_message(response="utter_link_verified", provider=name, masked=masked)

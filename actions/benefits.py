@@ -14,9 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common.busy import answers_busy
 from actions.common.buttons import choice
 from actions.eligibility import today
-from clients import EligibilityClient, NotFound, ServiceUnavailable
+from clients import EligibilityClient, NotFound
 from core.eligibility.dialogue import FIRST_DAY
 from core.eligibility.understanding import Understood, understand
 from core.eligibility.wording import period_label
@@ -106,6 +107,7 @@ class ActionAskBeneficiaryGroup(Action):
         return []
 
 
+@answers_busy()  # the question is kept
 async def answer_group(
     dispatcher: CollectingDispatcher, topic: str, level: str | None, understood: Understood
 ) -> list[EventType]:
@@ -125,9 +127,6 @@ async def answer_group(
                 tables.append((day, last, [(b.key, b.amount_vnd) for b in found], found))
     except NotFound:
         tables = []
-    except ServiceUnavailable:
-        dispatcher.utter_message(response="utter_service_busy")
-        return []
     if not tables or not tables[0][3]:
         dispatcher.utter_message(response="utter_topic_not_covered")
         return reset

@@ -18,6 +18,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.busy import answers_busy
 from clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
 from core.eligibility import About, Facts
 from core.eligibility.dialogue import Turn, follow_up, opening
@@ -170,6 +171,7 @@ class ValidateEligibilityForm(FormValidationAction):
     def name(self) -> str:
         return "validate_eligibility_form"
 
+    @answers_busy({"eligibility_answer": None})
     async def validate_eligibility_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -192,9 +194,6 @@ class ValidateEligibilityForm(FormValidationAction):
             check = await evaluate(facts, context)
         except Refused:
             dispatcher.utter_message(response="utter_eligibility_not_understood")
-            return {"eligibility_answer": None}
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
             return {"eligibility_answer": None}
         lead = [turn.note] if turn.note else []
         if turn.corrected:

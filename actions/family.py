@@ -17,6 +17,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.busy import answers_busy
 from actions.common.buttons import choice
 from clients import Locked, Person, Refused, ServiceUnavailable, VerificationClient
 from core.formatting import VIETNAM, clock_time, vietnam_today
@@ -113,6 +114,7 @@ def ended_message(dispatcher: CollectingDispatcher, name: str | None) -> None:
     )
 
 
+@answers_busy((None, []))
 async def whose_data(
     dispatcher: CollectingDispatcher, tracker: Tracker, person: Person
 ) -> tuple[Person | None, list[dict[str, Any]]]:
@@ -166,9 +168,6 @@ async def whose_data(
     except Refused:
         ended_message(dispatcher, None)
         return None, [SlotSet("helping_name", None)]
-    except ServiceUnavailable:
-        dispatcher.utter_message(response="utter_service_busy")
-        return None, []
 
 
 def refuse_view_only(dispatcher: CollectingDispatcher, subject: Person) -> bool:
@@ -195,6 +194,7 @@ class ActionHelpRelative(Action):
     def name(self) -> str:
         return "action_help_relative"
 
+    @answers_busy()
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if GRANTING.search(fold_words(str(tracker.latest_message.get("text") or ""))):
             dispatcher.utter_message(
@@ -207,15 +207,11 @@ class ActionHelpRelative(Action):
         relation = said_relation(tracker) or tracker.get_slot("helped_relation")
         remember = [SlotSet("helped_relation", relation), SlotSet("helped_who", who(relation))] if relation else []
         client, user = VerificationClient(), tracker.sender_id
-        try:
-            person = await client.person(user)
-            if person is None:
-                dispatcher.utter_message(response="utter_helper_verify_self_first")
-                return [*remember, SlotSet("pending_goal", self.name()), FollowupAction("action_start_identity")]
-            helping, _ = await client.helpers(user)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
+        person = await client.person(user)
+        if person is None:
+            dispatcher.utter_message(response="utter_helper_verify_self_first")
+            return [*remember, SlotSet("pending_goal", self.name()), FollowupAction("action_start_identity")]
+        helping, _ = await client.helpers(user)
         same = [h for h in helping if relation and h.relation == relation]
         active = next((h for h in same if h.state == "active"), None)
         if active is not None:
@@ -284,6 +280,7 @@ class ValidateHelperForm(FormValidationAction):
             return {"helped_relation": None}
         return {"helped_relation": relation, "helped_who": who(relation)}
 
+    @answers_busy({"helped_cccd_token": None})
     async def validate_helped_cccd_token(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -298,11 +295,7 @@ class ValidateHelperForm(FormValidationAction):
                 text=f"Dạ, số CCCD của {whom} có đúng 12 chữ số, in ở mặt trước thẻ. Bác xem lại giúp cháu."
             )
             return {"helped_cccd_token": None}
-        try:
-            token = await VerificationClient().vault(tracker.sender_id, "cccd", digits)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return {"helped_cccd_token": None}
+        token = await VerificationClient().vault(tracker.sender_id, "cccd", digits)
         return {"helped_cccd_token": token, "helped_cccd_year": float(check.birth_year or 0)}
 
     async def validate_helped_name(
@@ -346,6 +339,7 @@ class ActionRequestHelp(Action):
     def name(self) -> str:
         return "action_request_help"
 
+    @answers_busy(reset_form)
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         slot = tracker.get_slot
         whom = slot("helped_who") or "người được giúp"
@@ -360,9 +354,6 @@ class ActionRequestHelp(Action):
             return reset_form(tracker)
         except Refused as error:
             return [*reset_form(tracker), *self.refused(dispatcher, error.code, whom)]
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return reset_form(tracker)
         if not result["matched"]:
             dispatcher.utter_message(
                 text=f"Dạ, thông tin của {whom} chưa khớp với hồ sơ. Bác kiểm tra lại số CCCD, họ tên, ngày sinh "
@@ -407,6 +398,7 @@ class ActionRequestHelp(Action):
         return []
 
 
+@answers_busy()
 async def check_help_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """ "Xong" after a request: has the beneficiary approved it? (Called by action_affirm, not chained
     as a follow-up action, so what it remembers is not lost.)"""
@@ -419,9 +411,6 @@ async def check_help_request(dispatcher: CollectingDispatcher, tracker: Tracker)
             subject = (await client.set_helping(user, auth.beneficiary_id)).subject
     except Refused:
         auth, subject = None, None
-    except ServiceUnavailable:
-        dispatcher.utter_message(response="utter_service_busy")
-        return []
     if subject is not None:
         dispatcher.utter_message(
             text=f"Dạ, {subject.named} đã đồng ý ({SCOPE_TEXT[subject.scope or 'view']}). Từ giờ cháu trả lời "

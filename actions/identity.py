@@ -12,6 +12,7 @@ from rasa_sdk.events import FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.busy import answers_busy
 from actions.common.buttons import MAIN_MENU
 from actions.family import check_help_request
 from clients import Locked, NotFound, Refused, ServiceUnavailable, VerificationClient
@@ -123,14 +124,11 @@ class ActionStartIdentity(Action):
     def name(self) -> str:
         return "action_start_identity"
 
+    @answers_busy()
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         client = VerificationClient()
-        try:
-            person = await client.person(tracker.sender_id)
-            consent = await client.has_consent(tracker.sender_id)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
+        person = await client.person(tracker.sender_id)
+        consent = await client.has_consent(tracker.sender_id)
         if person is not None:
             return verified_events(dispatcher, tracker, person.full_name, person.cccd_last4)
         locked = still_locked(tracker)
@@ -189,17 +187,15 @@ class ValidateIdentityForm(FormValidationAction):
             return {**done, **checked} if checked.get("date_of_birth") else {"identity_fix": None}
         return {**done, "full_name": fixed}
 
+    @answers_busy({"consent": None})
     async def validate_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if value is True:
-            try:
-                await VerificationClient().record_consent(tracker.sender_id)
-            except ServiceUnavailable:
-                dispatcher.utter_message(response="utter_service_busy")
-                return {"consent": None}
+            await VerificationClient().record_consent(tracker.sender_id)
         return {"consent": value}
 
+    @answers_busy({"cccd_token": None})
     async def validate_cccd_token(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -224,11 +220,7 @@ class ValidateIdentityForm(FormValidationAction):
             message = CCCD_PROBLEMS[check.problem or "not_12_digits"]
             dispatcher.utter_message(text=message.format(count=len(digits), prefix=digits[:3]))
             return {"cccd_token": None}
-        try:
-            token = await VerificationClient().vault(tracker.sender_id, "cccd", digits)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return {"cccd_token": None}
+        token = await VerificationClient().vault(tracker.sender_id, "cccd", digits)
         return {"cccd_token": token, "cccd_year": float(check.birth_year or 0)}
 
     async def validate_full_name(
@@ -268,6 +260,7 @@ class ActionVerifyIdentity(Action):
     def name(self) -> str:
         return "action_verify_identity"
 
+    @answers_busy()  # the answers stay: asking again asks VNeID again
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if tracker.get_slot("consent") is False:
             dispatcher.utter_message(response="utter_consent_declined")
@@ -314,9 +307,6 @@ class ActionVerifyIdentity(Action):
             else:
                 dispatcher.utter_message(response="utter_service_busy")
             return []  # the answers stay: "Thử lại" asks VNeID again
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
         if approval.get("approval_url"):  # demo mode: the VNeID stand-in's page stands for the phone
             dispatcher.utter_message(
                 response="utter_approve_in_vneid", code=approval["code"], page=approval["approval_url"]
@@ -332,6 +322,7 @@ class ActionCheckSharedPhone(Action):
     def name(self) -> str:
         return "action_check_shared_phone"
 
+    @answers_busy()
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         proof = (tracker.latest_message.get("metadata") or {}).get("phone_proof")
         if not proof:
@@ -347,9 +338,6 @@ class ActionCheckSharedPhone(Action):
         except Refused:
             dispatcher.utter_message(text="Dạ, trước khi chia sẻ số, Bác cần nhập CCCD, họ tên và ngày sinh đã ạ.")
             return [FollowupAction("action_start_identity")]
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
         if person is None:
             dispatcher.utter_message(response="utter_phone_mismatch", attempts_left=result.get("attempts_left", 0))
             return []

@@ -8,9 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.busy import answers_busy
 from actions.common.gate import verified_person
 from actions.family import ended_message, refuse_view_only
-from clients import PaymentClient, Refused, ServiceUnavailable
+from clients import PaymentClient, Refused
 
 PUSH_CHANNELS = ("tg:", "zalo:")  # chat apps a message can be pushed to; a closed web page cannot
 
@@ -19,6 +20,7 @@ class ActionSubscribeNotifications(Action):
     def name(self) -> str:
         return "action_subscribe_notifications"
 
+    @answers_busy()
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if not tracker.sender_id.startswith(PUSH_CHANNELS):
             dispatcher.utter_message(response="utter_notifications_chat_app_only")
@@ -34,9 +36,6 @@ class ActionSubscribeNotifications(Action):
         except Refused:
             ended_message(dispatcher, subject.named)
             return []
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
         if subject.relation is not None:
             dispatcher.utter_message(
                 text=f"Dạ, khi tiền của {subject.named} vào tài khoản hoặc chuyển chưa được, cháu sẽ nhắn vào đây. "
@@ -51,11 +50,8 @@ class ActionUnsubscribeNotifications(Action):
     def name(self) -> str:
         return "action_unsubscribe_notifications"
 
+    @answers_busy()
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        try:
-            await PaymentClient().unsubscribe(tracker.sender_id)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
+        await PaymentClient().unsubscribe(tracker.sender_id)
         dispatcher.utter_message(response="utter_notifications_off")
         return []

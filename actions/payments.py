@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.busy import answers_busy
 from actions.common.gate import verified_person
 from actions.family import ended_message, whose_data
 from clients import PaymentClient, Refused, ServiceUnavailable, VerificationClient
@@ -79,15 +80,12 @@ class ActionPaymentSchedule(Action):
     def name(self) -> str:
         return "action_payment_schedule"
 
+    @answers_busy()  # the commune is kept for the next try
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         commune = tracker.get_slot("commune")
-        try:
-            found = await PaymentClient().schedules(commune)
-        except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_service_busy")
-            return []
+        found = await PaymentClient().schedules(commune)
         if not found:
             dispatcher.utter_message(response="utter_schedule_not_found", commune=commune)
             return [SlotSet("commune", None)]

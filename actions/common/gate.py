@@ -8,9 +8,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from clients import Person, ServiceUnavailable, VerificationClient
+from actions.common.busy import answers_busy
+from clients import Person, VerificationClient
 
 
+@answers_busy((None, []))
 async def verified_person(
     dispatcher: CollectingDispatcher, tracker: Tracker, goal: str
 ) -> tuple[Person | None, list[dict[str, Any]]]:
@@ -20,11 +22,7 @@ async def verified_person(
     idle there), never from a slot, so nothing typed into the conversation can stand in for it.
     `goal` is the action to resume once verified.
     """
-    try:
-        person = await VerificationClient().person(tracker.sender_id)
-    except ServiceUnavailable:
-        dispatcher.utter_message(response="utter_service_busy")
-        return None, []
+    person = await VerificationClient().person(tracker.sender_id)
     if person is not None:
         return person, []
     dispatcher.utter_message(response="utter_verify_first")

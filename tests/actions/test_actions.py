@@ -13,7 +13,6 @@ from actions.benefits import ActionBenefitAmount
 from actions.payments import ActionPaymentSchedule, ValidateScheduleForm, clean_commune
 from clients import EligibilityClient, PaymentClient, ServiceUnavailable
 from core.formatting import money
-from tests.conftest import free_port
 
 
 def tracker(**slots: Any) -> Tracker:
@@ -31,14 +30,6 @@ async def run(action: Any, **slots: Any) -> tuple[list[dict[str, Any]], list[dic
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker(**slots), {})
     return dispatcher.messages, events
-
-
-@pytest.fixture
-def services_down(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Service URLs that nothing listens on."""
-    port = free_port()
-    for name in ("VERIFICATION_URL", "PAYMENT_URL", "ELIGIBILITY_URL", "HANDOFF_URL"):
-        monkeypatch.setenv(name, f"http://127.0.0.1:{port}/x")
 
 
 async def test_benefit_amount_comes_from_the_service(services) -> None:

@@ -6,7 +6,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test lint validate model rasa-test lookups bench bench-load dialogue import-data lock clean
+.PHONY: setup run cluster test lint validate model rasa-test lookups bench bench-load dialogue import-data lock clean
 
 setup:  ## build .venv with Python 3.10 and the pinned packages
 	@bash bot/setup.sh
@@ -16,6 +16,9 @@ model: setup  ## train the model if config, domain or data changed
 
 run: setup  ## start services, action server, Rasa and the web chat on SQLite
 	@$(PY) -m bot.runtime
+
+cluster: setup  ## 2 Rasa + 2 action servers behind HAProxy on PostgreSQL + Redis (set TRACKER_STORE_URL etc., README)
+	@$(PY) -m bot.cluster $(ARGS)
 
 lookups: setup  ## regenerate data/nlu/lookups.yml from core/rules/providers.yaml
 	@$(PY) -m bot.nlu.lookups

@@ -210,6 +210,7 @@ class Child:
     started_at: float = 0.0
     failures: int = 0  # stops in a row without staying up STABLE_AFTER_S
     restart_at: float | None = None
+    executable: str | None = None  # a program other than this Python (the cluster's haproxy)
 
 
 @dataclass
@@ -261,16 +262,16 @@ class Stack:
             output = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115 - the child holds it
         try:
             child.process = subprocess.Popen(
-                [sys.executable, *child.args], cwd=ROOT, env=self._environment(child.name), stdout=output,
-                stderr=subprocess.STDOUT if output else None, start_new_session=True,
+                [child.executable or sys.executable, *child.args], cwd=ROOT, env=self._environment(child.name),
+                stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True,
             )  # fmt: skip
         finally:
             if output is not None:
                 output.close()  # the child has its own copy of the descriptor
         child.started_at = time.monotonic()
 
-    def add(self, name: str, args: list[str], health_url: str | None = None) -> None:
-        child = Child(name, args, health_url)
+    def add(self, name: str, args: list[str], health_url: str | None = None, executable: str | None = None) -> None:
+        child = Child(name, args, health_url, executable=executable)
         self.children[name] = child
         self._spawn(child)
 

@@ -5,13 +5,18 @@ Pure functions: no Rasa, no HTTP. The channels call them for every message.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from bot.state import StateUnavailable, shared_state
 from core.text import fold_words
+
+LOG = logging.getLogger(__name__)
 
 REPLIES = {
     "empty": "Dạ, cháu chưa nhận được nội dung. Bác gõ câu hỏi giúp cháu nhé.",
@@ -144,15 +149,50 @@ class ButtonMemory:
     is asked is that text, not a button of an older menu), but an older button tapped again still
     works: the person may scroll back to it (issue 13, stale buttons).
 
-    Held in process memory (bounded); with several Rasa servers, route a person to one server.
+    Held in process memory (bounded). With several Rasa servers (`shared`, set when STATE_REDIS_URL
+    names a Redis), each turn loads the person's buttons from the shared state first and saves them
+    after the reply, so a "1" typed to one server picks the button another server showed.
     """
 
     KEPT_PAYLOADS = 40  # payloads of the recent replies a person may still tap
+    KEPT_S = 24 * 3600.0  # how long the shared copy of a person's buttons lives
 
-    def __init__(self, max_senders: int = 10_000) -> None:
+    def __init__(self, max_senders: int = 10_000, shared: bool = False) -> None:
         self._buttons: OrderedDict[str, list[dict[str, str]]] = OrderedDict()
         self._payloads: dict[str, list[str]] = {}
         self.max_senders = max_senders
+        self.shared = shared
+
+    async def load(self, sender: str) -> None:
+        """Take the person's buttons from the shared state (another server may have answered last)."""
+        if not self.shared:
+            return
+        try:
+            kept = await shared_state().get(f"buttons:{sender}")
+        except StateUnavailable as error:  # this server's own memory then
+            LOG.warning("button memory not shared: %s", error)
+            return
+        if kept is None:
+            self._buttons.pop(sender, None)
+            self._payloads.pop(sender, None)
+            return
+        value = json.loads(kept)
+        self._buttons[sender] = list(value.get("buttons") or [])
+        self._payloads[sender] = list(value.get("payloads") or [])
+        self._buttons.move_to_end(sender)
+        while len(self._buttons) > self.max_senders:
+            old, _ = self._buttons.popitem(last=False)
+            self._payloads.pop(old, None)
+
+    async def save(self, sender: str) -> None:
+        """Hand the person's buttons to the other servers (nothing when none were ever offered)."""
+        if not self.shared or sender not in self._buttons:
+            return
+        value = json.dumps({"buttons": self._buttons[sender], "payloads": self._payloads.get(sender, [])})
+        try:
+            await shared_state().put(f"buttons:{sender}", value, self.KEPT_S)
+        except StateUnavailable as error:
+            LOG.warning("button memory not shared: %s", error)
 
     def remember(self, sender: str, messages: list[dict[str, Any]]) -> None:
         buttons = [button for message in messages for button in message.get("buttons") or []]

@@ -67,7 +67,7 @@ class GuardedInput(InputChannel):
 
     def __init__(self) -> None:
         settings = get_settings()
-        self.buttons = ButtonMemory()
+        self.buttons = ButtonMemory(shared=bool(settings.state_redis_url))
         self.max_chars = settings.max_message_chars
         self.max_body_bytes = settings.max_body_bytes
         self.rate_limit = settings.rate_limit_per_minute
@@ -114,6 +114,7 @@ class GuardedInput(InputChannel):
         metadata = dict(metadata or {})
         if await self.over_limit(sender):
             return [{"recipient_id": sender, "text": REPLIES["slow_down"]}]
+        await self.buttons.load(sender)  # another server may have shown the last buttons
         before: list[dict[str, Any]] = []
         if command is not None:
             text: str | None = command
@@ -152,6 +153,7 @@ class GuardedInput(InputChannel):
             return [*before, {"recipient_id": sender, "text": REPLIES["busy"]}]
         messages = await self.handoffs.after_turn(sender, messages)
         self.buttons.remember(sender, messages)
+        await self.buttons.save(sender)
         return [*before, *messages] or [{"recipient_id": sender, "text": REPLIES["busy"]}]
 
     async def turn(

@@ -169,6 +169,7 @@ class WebChatInput(GuardedInput):
                 # What the page offers is what typed numbers pick, also after a restart of this server.
                 offered = open_buttons(lines) if lines else first["buttons"]
                 self.buttons.remember(sender, [{"buttons": offered}])
+                await self.buttons.save(sender)
                 body = {"first": first, "messages": [line.as_dict() for line in lines]}
             reply = response.json(body, headers={"Cache-Control": "no-store"})
             return self.with_cookie(reply, request, sender) if new else reply

@@ -122,6 +122,9 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
             ):
                 matched = (phrase, key, word)
                 break
+        if matched and folded[index + len(matched[0]) : index + len(matched[0]) + 1] == ["oi"]:
+            index += len(matched[0]) + 1  # "cháu ơi", "con ơi": the typer calls the bot, nobody is named
+            continue
         if matched:
             phrase, key, word = matched
             after = index + len(phrase)
@@ -155,7 +158,12 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 found.append(Mention("children", index, index + len(phrase)))
                 index += len(phrase)
                 continue
-            if index == 0 and key in ("grandmother", "grandfather", "aunt_uncle") and len(phrase) == 1:
+            opens = (
+                index == 0
+                or folded[max(0, index - 2) : index] in (["oi", ","], ["a", ","])
+                or folded[index - 1] == "oi"
+            )
+            if opens and key in ("grandmother", "grandfather", "aunt_uncle") and len(phrase) == 1:
                 found.append(Mention("self", index, index + 1, kin=toks[index].raw))  # "bác năm nay 76": the typer
                 index += 1
                 continue

@@ -22,12 +22,9 @@ from clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
 from core.eligibility import About, Facts
 from core.eligibility.dialogue import Turn, follow_up, opening
 from core.eligibility.wording import acknowledge
-from core.formatting import money, vietnam_today
+from core.formatting import vietnam_today
 
-SO_FAR = (
-    "Dạ, theo những gì {address} kể, cháu tính được ít nhất {amount}/tháng. "
-    "Cháu hỏi thêm để xem có được nhiều hơn không:"
-)
+SO_FAR = "Cháu hỏi thêm để xem có được nhiều hơn không:"
 DONE = "done"  # eligibility_answer once nothing is left to ask: the form completes
 MAX_BUTTONS = 4
 
@@ -78,14 +75,14 @@ def question_slot(check: PreCheck) -> dict[str, Any] | None:
         return None
     so_far = check.monthly_total_vnd + sum(int(item.get("amount_vnd") or 0) for item in check.care_support)
     return {"fact": question.fact, "type": question.type, "text": question.text, "options": list(question.options),
-            "so_far": so_far}  # fmt: skip
+            "so_far": check.first if so_far else ""}  # fmt: skip
 
 
-def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str = "", address: str = "Bác") -> None:
+def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str = "") -> None:
     """The question with its answers as numbered buttons (≤ 4; typed "1", "2" pick them too).
 
-    When something is already paid whatever the answer, that amount comes first ("ít nhất …"):
-    the person has an answer at once and the question only looks for more.
+    When something is already paid whatever the answer, the answer so far comes first: the person
+    has an amount at once and the question only looks for more.
     """
     options = question.get("options") or []
     if len(options) > MAX_BUTTONS:
@@ -95,8 +92,8 @@ def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str 
         for index, (_, label) in enumerate(options, start=1)
     ]
     text = question["text"]
-    if question.get("so_far"):
-        text = f"{SO_FAR.format(address=address or 'Bác', amount=money(int(question['so_far'])))}\n{text}"
+    if isinstance(question.get("so_far"), str) and question["so_far"]:
+        text = f"{question['so_far']}\n{SO_FAR}\n{text}"
     if before:
         text = f"{before}\n{text}"
     dispatcher.utter_message(text=text, buttons=buttons)
@@ -165,7 +162,7 @@ class ActionAskEligibilityAnswer(Action):
         lead = context.pop("lead", "")
         question = tracker.get_slot("eligibility_question")
         if question:
-            ask(dispatcher, question, lead, about_of(context).address)
+            ask(dispatcher, question, lead)
             return [SlotSet("eligibility_context", context)]
         try:
             check = await evaluate(tracker.get_slot("eligibility_facts") or {}, context)
@@ -174,7 +171,7 @@ class ActionAskEligibilityAnswer(Action):
             return []
         question = question_slot(check)
         if question:
-            ask(dispatcher, question, lead, about_of(context).address)
+            ask(dispatcher, question, lead)
         return [SlotSet("eligibility_question", question), SlotSet("eligibility_context", context)]
 
 

@@ -25,6 +25,7 @@ from core.eligibility.dialogue import Turn, follow_up, opening
 from core.eligibility.wording import acknowledge
 from core.formatting import vietnam_today
 
+SO_FAR = "Cháu hỏi thêm để xem có được nhiều hơn không:"
 DONE = "done"  # eligibility_answer once nothing is left to ask: the form completes
 MAX_BUTTONS = 4
 
@@ -73,11 +74,17 @@ def question_slot(check: PreCheck) -> dict[str, Any] | None:
     question = check.next_question
     if question is None:
         return None
-    return {"fact": question.fact, "type": question.type, "text": question.text, "options": list(question.options)}
+    so_far = check.monthly_total_vnd + sum(int(item.get("amount_vnd") or 0) for item in check.care_support)
+    return {"fact": question.fact, "type": question.type, "text": question.text, "options": list(question.options),
+            "so_far": check.first if so_far else ""}  # fmt: skip
 
 
 def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str = "") -> None:
-    """The question with its answers as numbered buttons (≤ 4; typed "1", "2" pick them too)."""
+    """The question with its answers as numbered buttons (≤ 4; typed "1", "2" pick them too).
+
+    When something is already paid whatever the answer, the answer so far comes first: the person
+    has an amount at once and the question only looks for more.
+    """
     options = question.get("options") or []
     if len(options) > MAX_BUTTONS:
         options = [option for option in options if option[0] != "unknown"][:MAX_BUTTONS]
@@ -86,6 +93,8 @@ def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str 
         for index, (_, label) in enumerate(options, start=1)
     ]
     text = question["text"]
+    if isinstance(question.get("so_far"), str) and question["so_far"]:
+        text = f"{question['so_far']}\n{SO_FAR}\n{text}"
     if before:
         text = f"{before}\n{text}"
     dispatcher.utter_message(text=text, buttons=buttons)

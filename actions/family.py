@@ -67,9 +67,24 @@ def relation_of(text: str) -> str | None:
     return None
 
 
+# "con gái muốn xem tiền của mẹ": the typer names themselves first; the person helped comes after.
+TYPER_FIRST = re.compile(r"^(con|con gai|con trai|chau|em|minh|toi)\s+(muon|dinh|xin|can|dang)\b")
+# Two people at once, named as typed: "bố mẹ tôi", "ông bà".
+PAIRS = {"bo me": "bố mẹ", "ba me": "ba mẹ", "cha me": "cha mẹ", "ba ma": "ba má", "ong ba": "ông bà"}
+
+
 def said_relation(tracker: Tracker) -> str | None:
+    text = fold_words(str(tracker.latest_message.get("text") or ""))
+    if (typer := TYPER_FIRST.match(text)) and (after := relation_of(text[typer.end() :])):
+        return after
     value = next(tracker.get_latest_entity_values("relation"), None)
     return str(value) if value and value not in ("self", "customer") else None
+
+
+def pair_said(tracker: Tracker) -> str | None:
+    """'bố mẹ', 'ông bà' when the message names two people together, as they are written."""
+    text = f" {fold_words(str(tracker.latest_message.get('text') or ''))} "
+    return next((words for folded, words in PAIRS.items() if f" {folded} " in text), None)
 
 
 def says_own(tracker: Tracker) -> bool:
@@ -209,7 +224,14 @@ class ActionHelpRelative(Action):
         client, user = VerificationClient(), tracker.sender_id
         person = await client.person(user)
         if person is None:
-            dispatcher.utter_message(response="utter_helper_verify_self_first")
+            if relation or pair_said(tracker):
+                whom = f"{pair_said(tracker)} Bác" if pair_said(tracker) else who(relation)
+                dispatcher.utter_message(
+                    text=f"Dạ, Bác giúp {whom} được ạ, khi chính {whom} đồng ý (ủy quyền). Trước hết cháu "
+                    f"xác thực Bác là ai (CCCD của chính Bác), rồi mới hỏi thông tin của {whom}."
+                )
+            else:
+                dispatcher.utter_message(response="utter_helper_verify_self_first")
             return [*remember, SlotSet("pending_goal", self.name()), FollowupAction("action_start_identity")]
         helping, _ = await client.helpers(user)
         same = [h for h in helping if relation and h.relation == relation]
@@ -226,8 +248,9 @@ class ActionHelpRelative(Action):
             )
             from actions.payments import tell_payments  # payments asks this module whose data it is
 
-            return await tell_payments(dispatcher, tracker, subject, [*chosen_events(subject),
-                                                                      SlotSet("helped_relation", None)])
+            return await tell_payments(
+                dispatcher, tracker, subject, [*chosen_events(subject), SlotSet("helped_relation", None)]
+            )
         if same:
             pending = same[0]
             dispatcher.utter_message(

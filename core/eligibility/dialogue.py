@@ -8,13 +8,17 @@ the answer to the pending question *and* for anything else it says (a later word
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from core.eligibility.understanding import parse_reply, understand
+from core.eligibility.understanding import parse_reply, rate_in, understand
 from core.eligibility.wording import About, texts
+from core.text import fold
 
+# Two people asked about together: "hai vợ chồng tôi đều 80 tuổi", "ông bà tôi đều 82", "mỗi người".
+EACH = re.compile(r"\b(vo chong|ong ba|bo me|ba me|cha me|ca hai|hai (ong|ba|nguoi)|2 nguoi)\b.*\b(deu|moi nguoi)\b")
 FIRST_DAY = date(2021, 7, 1)  # the rules start here (NĐ 20/2021, NĐ 75/2021)
 
 
@@ -48,6 +52,8 @@ def opening(text: str, today: date) -> Turn:
     """The first message: every fact it says, who is asked about, and the period."""
     understood = understand(text if not text.startswith("/") else "", today)
     period, note = clamp(understood.period, today)
+    if EACH.search(fold(text)):
+        note = " ".join(part for part in (note, texts()["texts"]["each"]) if part)
     about = understood.about or About()
     facts = dict(understood.facts)
     return Turn(facts, about, period, note, bool(facts or understood.about), told=dict(facts))
@@ -71,6 +77,8 @@ def follow_up(
         facts, about = {}, understood.about  # another person now: "còn mẹ tôi 79 tuổi thì sao"
     period, note = clamp(understood.period, today)
     told = dict(understood.facts)
+    if facts.get("merit_group") and "injury_rate" not in told and (rate := rate_in(text)) is not None:
+        told["injury_rate"] = rate  # "nhầm, 61% chứ": the rate of the group already said
     if not answer and not told and understood.period is None:
         return Turn(facts, about, None, "", understood=False)
     corrected = {f: v for f, v in told.items() if f in facts and facts[f] != v}

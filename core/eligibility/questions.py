@@ -218,7 +218,11 @@ def plan(run: Run) -> Plan:
     plain, sensitive, rows, gated = _candidates(run)
     decided = bool(run.paid or run.care or [item for item in run.one_time() if not item.later])
     fact = None
-    if plain:
+    alone = {next(iter(row.open_facts)) for row in rows if len(row.open_facts) == 1}
+    first = sorted(f for f in plain & alone if run.rules.question(f).get("first"))
+    if first:  # the one fact a benefit still waits for, and its main amount hangs on it (eligibility.yaml `first`)
+        fact = min(first, key=run.rules.order)
+    elif plain:
         fact = min(plain, key=lambda f: _score(run, f))
     elif sensitive and not decided:
         fact = min(sensitive, key=run.rules.order)

@@ -122,6 +122,9 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
             ):
                 matched = (phrase, key, word)
                 break
+        if matched and folded[index + len(matched[0]) : index + len(matched[0]) + 1] == ["oi"]:
+            index += len(matched[0]) + 1  # "cháu ơi", "con ơi": the typer calls the bot, nobody is named
+            continue
         if matched:
             phrase, key, word = matched
             after = index + len(phrase)
@@ -155,7 +158,13 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 found.append(Mention("children", index, index + len(phrase)))
                 index += len(phrase)
                 continue
-            if index == 0 and key in ("grandmother", "grandfather", "aunt_uncle") and len(phrase) == 1:
+            opens = (
+                index == 0
+                or folded[max(0, index - 2) : index] in (["oi", ","], ["a", ","])
+                or folded[index - 1] == "oi"
+            )
+            pair = index + 1 < len(toks) and any(_match_at(folded, index + 1, p) for p, _, _ in _tables()["lexicon"])
+            if opens and not pair and key in ("grandmother", "grandfather", "aunt_uncle") and len(phrase) == 1:
                 found.append(Mention("self", index, index + 1, kin=toks[index].raw))  # "bác năm nay 76": the typer
                 index += 1
                 continue
@@ -254,6 +263,22 @@ def _rate(toks: list[Token], text: str) -> int | None:
         elif word.isdigit() and i >= 1 and folded[i - 1] in ("le", "suc", "thuong"):
             value = int(word)  # "tỷ lệ 61", "mất sức 61", "tổn thương 61"
         if value is not None and 0 < value <= 100:
+            return value
+    return None
+
+
+def rate_in(text: str) -> int | None:
+    """A percentage said on its own ("61%", "61 phần trăm"), for a group already named."""
+    toks = tokens(text)
+    folded = [t.folded for t in toks]
+    for i, word in enumerate(folded):
+        if word.endswith("%") and word[:-1].isdigit():
+            value = int(word[:-1])
+        elif word.isdigit() and (folded[i + 1 : i + 2] == ["%"] or folded[i + 1 : i + 3] == ["phan", "tram"]):
+            value = int(word)
+        else:
+            continue
+        if 0 < value <= 100:
             return value
     return None
 

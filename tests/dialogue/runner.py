@@ -29,7 +29,7 @@ from tests.dialogue.conversations import Conversation, fill_all, load_all
 PASS_RATE_TARGET = 0.95  # issue 13 "Done when": the set passes >= 95 %, held-out part included
 # What `make test` holds while the target is not reached: the rates measured on 1 Dec 2026 (overall
 # 71.2 %, held-out 55.4 %) less a small margin. Raise them with every improvement; never lower them.
-PASS_RATE_FLOOR = {"overall": 0.70, "heldout": 0.53}
+PASS_RATE_FLOOR = {"overall": 0.806, "heldout": 0.628}
 REPORT_PATH = checks.ROOT / "var" / "dialogue-report.json"
 WORKERS = 2  # conversations played at once (each one's turns in order); the machine has 2 cores
 _LONG_NUMBER = re.compile(r"\d(?:[\d .\-]{7,}\d)")

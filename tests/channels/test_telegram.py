@@ -95,7 +95,7 @@ def test_text_in_reply_out_with_buttons_as_inline_keyboard(person: Person) -> No
     assert [row[0]["text"] for row in rows] == ["1. Mức trợ cấp", "2. Tiền tháng này", "3. Lịch chi trả",
                                                 "4. Liên kết tài khoản"]  # fmt: skip
     assert all(len(row) == 1 and len(row[0]["callback_data"].encode()) <= 64 for row in rows)
-    assert rows[1][0]["callback_data"] == "/payment_schedule"
+    assert rows[2][0]["callback_data"] == "/payment_schedule"
 
 
 def test_a_telegram_user_opts_in_and_is_told_when_the_money_arrives(

@@ -93,21 +93,32 @@ def seeded_url(database_url: str) -> str:
 
 class AppThread:
     """An aiohttp app served on 127.0.0.1 from a background thread (real HTTP); the app is made
-    when the thread starts, so it reads the settings of that moment."""
+    when the thread starts, so it reads the settings of that moment.
+
+    The listening socket is bound here, before anything is told the URL, so no other process can
+    take the port in between; a failure while the app is made is raised in the test, not hidden
+    behind a timeout."""
 
     def __init__(self, make_app: Callable[[], web.Application]) -> None:
-        self.port = free_port()
+        self._socket = _bound_socket()
+        self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
+        self._failure: BaseException | None = None
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._serve, args=(make_app,), daemon=True)
 
     def _serve(self, make_app: Callable[[], web.Application]) -> None:
         asyncio.set_event_loop(self._loop)
-        self._runner = web.AppRunner(make_app(), access_log=None)
-        self._loop.run_until_complete(self._runner.setup())
-        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        try:
+            self._runner = web.AppRunner(make_app(), access_log=None)
+            self._loop.run_until_complete(self._runner.setup())
+            self._loop.run_until_complete(web.SockSite(self._runner, self._socket).start())
+        except BaseException as failure:  # handed to the test thread, which raises it
+            self._failure = failure
+            self._ready.set()
+            return
         self._ready.set()
         self._loop.run_forever()
 
@@ -118,14 +129,32 @@ class AppThread:
 
     def __enter__(self) -> AppThread:
         self._thread.start()
-        assert self._ready.wait(10), "the app did not start"
+        # Generous: on a loaded 2-core machine a PostgreSQL-backed app has taken more than 10 s to start.
+        assert self._ready.wait(60), "the app did not start within 60 s"
+        if self._failure is not None:
+            raise RuntimeError("the app failed to start") from self._failure
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._runner is not None:
+        if self._runner is not None and self._loop.is_running():
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._socket.close()
+
+
+def _bound_socket() -> socket.socket:
+    """A listening-ready socket on a free port of 127.0.0.1, held until the app closes it."""
+    for _ in range(50):
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", free_port()))
+        except OSError:
+            sock.close()
+            continue
+        sock.setblocking(False)
+        return sock
+    raise RuntimeError("no free port to bind")
 
 
 class ServerThread(AppThread):

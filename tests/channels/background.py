@@ -42,7 +42,7 @@ class BackgroundServer:
 
     def __enter__(self) -> BackgroundServer:
         self._thread.start()
-        assert self._ready.wait(10), "fake server did not start"
+        assert self._ready.wait(60), "fake server did not start"
         return self
 
     async def _shutdown(self) -> None:

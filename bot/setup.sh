@@ -29,6 +29,10 @@ if [ "${1:-}" = "--lock" ]; then
   exit 0
 fi
 
+# Two `make` targets started at once (make model & make run) must not build the same .venv together.
+exec 9>.setup.lock
+flock 9
+
 stamp=".venv/.installed"
 want="$(cat requirements.txt constraints.txt | sha256sum | cut -c1-16)"
 if [ -x .venv/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then

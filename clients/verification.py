@@ -178,6 +178,26 @@ class VerificationClient(ServiceClient):
             "POST", f"/helpers/authorisations/{int(authorisation_id)}/revoke", json={"channel_user": channel_user}
         )
 
+    # Staff (the agent console): a paper giấy ủy quyền, every authorisation of a person, revoking.
+    async def staff_authorisations(self, cccd: str, agent: str) -> list[dict[str, Any]] | None:
+        """Every authorisation where this person helps or is helped (audited as the agent's read);
+        None when the CCCD is not in the registry."""
+        try:
+            body = await self._request("GET", "/helpers/authorisations", params={"cccd": cccd, "agent": agent})
+        except NotFound:
+            return None
+        return list(body["authorisations"])
+
+    async def record_paper(self, paper: dict[str, Any], agent: str) -> dict[str, Any]:
+        """Record a checked paper authorisation; Refused(code) when the service will not (bad dates,
+        the same person, too many helpers), NotFound when a CCCD is not in the registry."""
+        return await self._request("POST", "/helpers/authorisations", json={**paper, "agent": agent})
+
+    async def staff_revoke(self, authorisation_id: int, agent: str) -> dict[str, Any]:
+        return await self._request(
+            "POST", f"/helpers/authorisations/{int(authorisation_id)}/revoke", json={"agent": agent}
+        )
+
     async def access_log(self, channel_user: str) -> list[dict[str, Any]]:
         """Reads and acts through this verified person's authorisations, newest first."""
         body = await self._request("GET", "/helpers/access-log", params={"channel_user": channel_user})

@@ -1,7 +1,8 @@
 """The agent console's web app (aiohttp, server-rendered pages, a few lines of script).
 
 Pages: /login, / (the queue, refreshed every 5 s), /conversations/{id} (summary, transcript,
-suggestions, reply box, hand back), /lookup (a beneficiary by CCCD, reason required). Every POST
+suggestions, reply box, hand back), /lookup (a beneficiary by CCCD, reason required), /helpers
+(family helpers' authorisations of a person, recording a paper giấy ủy quyền, revoking). Every POST
 carries the session's CSRF token; the session cookie is HttpOnly and SameSite=Strict. Identifiers
 are masked unless the agent reveals them with a reason, which the handoff service audits.
 """
@@ -14,6 +15,7 @@ import logging
 import re
 import secrets
 import time
+from datetime import date, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -21,7 +23,7 @@ from typing import Any, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from clients import HandoffClient, NotFound, Refused, ServiceUnavailable
+from clients import HandoffClient, NotFound, Refused, ServiceUnavailable, VerificationClient
 from console.users import Staff, StaffSession, UserStore
 from core.formatting import money
 from core.handoff import BACK_TO_BOT, staff_ticket
@@ -33,6 +35,7 @@ COOKIE = "tlas_console"
 LOGIN_COOKIE = "tlas_console_login"  # CSRF of the login form itself, before any session exists
 STORE = web.AppKey("users", UserStore)
 HANDOFF = web.AppKey("handoff", HandoffClient)
+VERIFICATION = web.AppKey("verification", VerificationClient)
 ASSIST = web.AppKey("assist", object)
 SUGGESTIONS = web.AppKey("suggestions", dict)
 SESSION = "staff_session"
@@ -54,7 +57,22 @@ PAYMENT_STATUSES = {
 PAYMENT_CHANNELS = {"bank": "Ngân hàng", "mobile_money": "Ví điện tử", "cash": "Tiền mặt"}
 LINK_STATUSES = {"pending": "Đang chờ", "verified": "Đã liên kết", "refused": "Bị từ chối", "replaced": "Đã thay"}
 SUGGESTION_CACHE = 500
-PAGES = re.compile(r"/(?:|lookup|assistant|conversations/\d+)")
+# Who the helped person is to the helper (services/identity/helpers.py RELATIONS), as staff read a paper.
+RELATIONS = {
+    "mother": "Mẹ", "father": "Bố", "grandmother": "Bà", "grandfather": "Ông", "spouse": "Vợ/chồng",
+    "sibling": "Anh/chị/em", "aunt_uncle": "Cô/dì/chú/bác", "child": "Con", "grandchild": "Cháu", "other": "Khác",
+}  # fmt: skip
+SCOPES = {"view": "Chỉ xem thông tin chi trả", "act": "Xem và làm thủ tục (liên kết tài khoản, nhận tin báo)"}
+AUTH_STATES = {"pending": "Chờ người hưởng duyệt", "active": "Đang hiệu lực", "expired": "Hết hạn",
+               "revoked": "Đã thu hồi", "denied": "Người hưởng từ chối"}  # fmt: skip
+AUTH_SOURCES = {"paper": "Giấy ủy quyền", "vneid": "Duyệt trên VNeID"}
+PAPER_REFUSALS = {
+    "bad_dates": "Ngày ký không được sau hôm nay, ngày hết hạn phải sau hôm nay.",
+    "self": "Người giúp và người hưởng là cùng một người.",
+    "too_many_helpers": "Người hưởng đã có đủ số người giúp tối đa; cần thu hồi một ủy quyền trước.",
+    "bad_relation": "Xin chọn quan hệ.", "bad_scope": "Xin chọn phạm vi.",
+}  # fmt: skip
+PAGES = re.compile(r"/(?:|lookup|helpers|assistant|conversations/\d+)")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -74,7 +92,7 @@ def page(title: str, body: str, session: StaffSession | None = None, refresh: in
     if session is not None:
         who = f"{escape(session.staff.login)} ({ROLE_NAMES.get(session.staff.role, session.staff.role)})"
         bar = (
-            '<a href="/">Hàng chờ</a><a href="/lookup">Tra cứu CCCD</a>'
+            '<a href="/">Hàng chờ</a><a href="/lookup">Tra cứu CCCD</a><a href="/helpers">Ủy quyền</a>'
             f'<a href="/assistant" target="_blank">Hỏi trợ lý cho khách</a><span>{who}</span>'
             f'<form method="post" action="/logout">{csrf_field(session)}<button>Đăng xuất</button></form>'
         )
@@ -451,11 +469,155 @@ async def lookup(request: web.Request) -> web.Response:
     return await lookup_page(request, result)
 
 
+def _cccd(value: Any) -> str | None:
+    digits = "".join(str(value or "").split())
+    return digits if len(digits) == 12 and digits.isdigit() and digits.isascii() else None
+
+
+def _options(choices: dict[str, str], chosen: str = "") -> str:
+    return "".join(
+        f'<option value="{key}"{" selected" if key == chosen else ""}>{escape(label)}</option>'
+        for key, label in choices.items()
+    )
+
+
+def authorisations_table(rows: list[dict[str, Any]], cccd: str, session: StaffSession) -> str:
+    """One person's authorisations, both ways, with a revoke button on those still live."""
+    if not rows:
+        return '<p id="helpers-result">Người này chưa giúp ai và chưa có ai được ủy quyền giúp.</p>'
+    lines = []
+    for row in rows:
+        live = row["state"] in ("pending", "active")
+        revoke = (
+            f'<form method="post" action="/helpers/{int(row["id"])}/revoke">{csrf_field(session)}'
+            f'<input type="hidden" name="cccd" value="{escape(cccd)}"><button>Thu hồi</button></form>'
+            if live else ""
+        )  # fmt: skip
+        lines.append(
+            f"<tr><td>{escape(row['helper_name'])}</td>"
+            f"<td>{escape(row['full_name'])} (CCCD đuôi {escape(row['cccd_last4'])})</td>"
+            f"<td>{escape(RELATIONS.get(row['relation'], row['relation']))}</td>"
+            f"<td>{escape(SCOPES.get(row['scope'], row['scope']))}</td>"
+            f"<td>{escape(AUTH_STATES.get(row['state'], row['state']))}</td>"
+            f"<td>{escape(AUTH_SOURCES.get(row['source'], row['source'] or ''))}"
+            f"{' ' + escape(row['document_ref']) if row.get('document_ref') else ''}</td>"
+            f"<td>{escape(row['expires_at'][:10])}</td><td>{int(row.get('uses') or 0)}</td><td>{revoke}</td></tr>"
+        )
+    return (
+        '<div class="card" id="helpers-result"><table><tr><th>Người giúp</th><th>Người hưởng</th>'
+        "<th>Người hưởng là … của người giúp</th><th>Phạm vi</th><th>Trạng thái</th><th>Nguồn</th>"
+        "<th>Hết hạn</th><th>Số lần dùng</th><th></th></tr>" + "".join(lines) + "</table>"
+        '<p class="muted">Lần xem này đã được ghi nhật ký.</p></div>'
+    )
+
+
+async def helpers_page(request: web.Request, result: str = "", form: Any = None) -> web.Response:
+    """Search a person's authorisations; record a paper giấy ủy quyền the agent has checked."""
+    session: StaffSession = request[SESSION]
+    form = form or {}
+    today = date.today()
+
+    def value(name: str, default: str = "") -> str:
+        return escape(str(form.get(name, default)))
+
+    csrf = csrf_field(session)
+    body = (
+        "<h1>Ủy quyền cho người thân</h1>"
+        '<div class="card"><h2>Xem ủy quyền của một người</h2><form method="post" action="/helpers/search">'
+        f'{csrf}<p><label>CCCD người hưởng hoặc người giúp (12 số)<input type="text" name="cccd" '
+        f'inputmode="numeric" required autocomplete="off"></label></p>'
+        "<button>Xem</button></form></div>" + result
+        + '<div class="card"><h2>Ghi giấy ủy quyền đã kiểm tra</h2>'
+        '<p class="muted">Chỉ ghi khi đã thấy bản giấy ủy quyền có xác nhận. Ủy quyền có hiệu lực ngay.</p>'
+        f'<form method="post" action="/helpers/record">{csrf}'
+        '<p><label>CCCD người hưởng (người ủy quyền)<input type="text" name="beneficiary_cccd" inputmode="numeric" '
+        f'required autocomplete="off" value="{value("beneficiary_cccd")}"></label></p>'
+        '<p><label>CCCD người giúp (người được ủy quyền)<input type="text" name="helper_cccd" inputmode="numeric" '
+        f'required autocomplete="off" value="{value("helper_cccd")}"></label></p>'
+        '<p><label>Người hưởng là … của người giúp<select name="relation" required>'
+        f'{_options(RELATIONS, str(form.get("relation", "")))}</select></label></p>'
+        '<p><label>Phạm vi<select name="scope" required>'
+        f'{_options(SCOPES, str(form.get("scope", "view")))}</select></label></p>'
+        '<p><label>Số giấy ủy quyền<input type="text" name="document_ref" required maxlength="60" '
+        f'placeholder="VD: 27/UQ-UBND" value="{value("document_ref")}"></label></p>'
+        '<p><label>Ngày ký<input type="date" name="document_date" required '
+        f'value="{value("document_date", today.isoformat())}"></label></p>'
+        '<p><label>Hết hạn ngày<input type="date" name="expires_on" required '
+        f'value="{value("expires_on", (today + timedelta(days=365)).isoformat())}"></label></p>'
+        '<p><label>Người kiểm tra giấy<input type="text" name="recorded_by" required maxlength="80" '
+        f'value="{value("recorded_by", session.staff.login)}"></label></p>'
+        "<button>Ghi ủy quyền</button></form></div>"
+    )  # fmt: skip
+    return page("Ủy quyền", body, session)
+
+
+async def _authorisations(request: web.Request, cccd: str) -> str:
+    """The result card for one CCCD, or a warning."""
+    try:
+        rows = await request.app[VERIFICATION].staff_authorisations(cccd, request[SESSION].staff.login)
+    except ServiceUnavailable:
+        return '<p class="warn" id="helpers-result">Dịch vụ không trả lời, xin thử lại.</p>'
+    if rows is None:
+        return '<p class="warn" id="helpers-result">Không có người hưởng với số CCCD này.</p>'
+    return authorisations_table(rows, cccd, request[SESSION])
+
+
+async def helpers_search(request: web.Request) -> web.Response:
+    form = await request.post()
+    cccd = _cccd(form.get("cccd"))
+    if cccd is None:
+        return await helpers_page(request, '<p class="warn" id="helpers-result">CCCD có đúng 12 chữ số.</p>', form)
+    return await helpers_page(request, await _authorisations(request, cccd))
+
+
+async def helpers_record(request: web.Request) -> web.Response:
+    session: StaffSession = request[SESSION]
+    form = await request.post()
+    beneficiary, helper = _cccd(form.get("beneficiary_cccd")), _cccd(form.get("helper_cccd"))
+    fields = ("relation", "scope", "document_ref", "document_date", "expires_on", "recorded_by")
+    paper = {name: str(form.get(name, "")).strip() for name in fields}
+    kept = {**paper, "beneficiary_cccd": form.get("beneficiary_cccd", ""), "helper_cccd": form.get("helper_cccd", "")}
+    if beneficiary is None or helper is None or not all(paper.values()):
+        warn = '<p class="warn" id="helpers-result">Xin điền đủ các ô; mỗi CCCD có đúng 12 chữ số.</p>'
+        return await helpers_page(request, warn, kept)
+    try:
+        await request.app[VERIFICATION].record_paper(
+            {**paper, "beneficiary_cccd": beneficiary, "helper_cccd": helper}, session.staff.login
+        )
+    except NotFound:
+        warn = '<p class="warn" id="helpers-result">Một trong hai số CCCD không có trong danh sách người hưởng.</p>'
+        return await helpers_page(request, warn, kept)
+    except Refused as error:
+        why = PAPER_REFUSALS.get(error.code, "Thông tin chưa hợp lệ, xin kiểm tra lại các ô.")
+        return await helpers_page(request, f'<p class="warn" id="helpers-result">{escape(why)}</p>', kept)
+    except ServiceUnavailable:
+        warn = '<p class="warn" id="helpers-result">Dịch vụ không trả lời, xin thử lại.</p>'
+        return await helpers_page(request, warn, kept)
+    done = '<p class="ok">Đã ghi ủy quyền; có hiệu lực từ tin nhắn tiếp theo của người giúp.</p>'
+    return await helpers_page(request, done + await _authorisations(request, beneficiary))
+
+
+async def helpers_revoke(request: web.Request) -> web.Response:
+    form = await request.post()
+    cccd = _cccd(form.get("cccd")) or ""
+    try:
+        await request.app[VERIFICATION].staff_revoke(int(request.match_info["authorisation_id"]),
+                                                     request[SESSION].staff.login)  # fmt: skip
+    except NotFound:
+        return await helpers_page(request, '<p class="warn" id="helpers-result">Không có ủy quyền này.</p>')
+    except ServiceUnavailable:
+        warn = '<p class="warn" id="helpers-result">Dịch vụ không trả lời, xin thử lại.</p>'
+        return await helpers_page(request, warn)
+    done = '<p class="ok">Đã thu hồi; có hiệu lực từ tin nhắn tiếp theo.</p>'
+    return await helpers_page(request, done + (await _authorisations(request, cccd) if cccd else ""))
+
+
 def create_app(settings: Settings | None = None, store: UserStore | None = None) -> web.Application:
     settings = settings or get_settings()
     app = web.Application(middlewares=[staff_only], client_max_size=64 * 1024)
     app[STORE] = store or UserStore()
     app[HANDOFF] = HandoffClient(settings.handoff_url)
+    app[VERIFICATION] = VerificationClient(settings.verification_url)
     app[ASSIST] = AssistClient(settings)
     app[SUGGESTIONS] = {}
     app.router.add_get("/health", health)
@@ -472,6 +634,10 @@ def create_app(settings: Settings | None = None, store: UserStore | None = None)
     app.router.add_get("/lookup", lookup_page)
     app.router.add_get("/assistant", assistant)
     app.router.add_post("/lookup", lookup)
+    app.router.add_get("/helpers", helpers_page)
+    app.router.add_post("/helpers/search", helpers_search)
+    app.router.add_post("/helpers/record", helpers_record)
+    app.router.add_post(r"/helpers/{authorisation_id:\d+}/revoke", helpers_revoke)
 
     async def cleanup(app: web.Application) -> None:
         await app[ASSIST].close()  # type: ignore[attr-defined]

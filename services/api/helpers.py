@@ -333,12 +333,19 @@ async def put_helping(request: web.Request) -> web.Response:
     return web.json_response(await in_thread(set_helping, request.config_dict[SESSIONS], user, wanted))
 
 
+def staff_actor(request: web.Request, agent: Any) -> str:
+    """Who a staff call is written down as: the component, and the staff member it names ("console:lan")."""
+    named = str(agent or "").strip()[:60]
+    return f"{request[COMPONENT]}:{named}" if named else str(request[COMPONENT])
+
+
 async def post_revoke(request: web.Request) -> web.Response:
     body = await read_json(request)
     user = acting_user(request, body.get("channel_user"))
     view, withdraw = await in_thread(
-        revoke, request.config_dict[SESSIONS], int(request.match_info["authorisation_id"]), user, request[COMPONENT]
-    )
+        revoke, request.config_dict[SESSIONS], int(request.match_info["authorisation_id"]), user,
+        staff_actor(request, body.get("agent")),
+    )  # fmt: skip
     if withdraw:
         try:
             await request.config_dict[SECOND_FACTOR].cancel(withdraw)
@@ -356,12 +363,13 @@ async def post_paper(request: web.Request) -> web.Response:
     body = await read_json(request)
     require_fields(body, "helper_cccd", "beneficiary_cccd", "relation", "scope", "document_ref", "document_date",
                    "expires_on", "recorded_by")  # fmt: skip
-    view = await in_thread(record_paper, request.config_dict[SESSIONS], body, request[COMPONENT])
+    view = await in_thread(record_paper, request.config_dict[SESSIONS], body, staff_actor(request, body.get("agent")))
     return web.json_response(view, status=201)
 
 
 async def get_staff_list(request: web.Request) -> web.Response:
-    rows = await in_thread(staff_list, request.config_dict[SESSIONS], request.query.get("cccd", ""), request[COMPONENT])
+    actor = staff_actor(request, request.query.get("agent"))
+    rows = await in_thread(staff_list, request.config_dict[SESSIONS], request.query.get("cccd", ""), actor)
     return web.json_response({"authorisations": rows})
 
 

@@ -115,3 +115,22 @@ def test_lookup_in_the_browser_writes_its_audit_row(chat: Chat, browser: Browser
         rows = db.execute("SELECT actor, subject, detail FROM audit_log WHERE action = 'staff_lookup'").fetchall()
     assert ("console:tongdaivien", "********" + person.cccd[-4:]) in [(actor, subject) for actor, subject, _ in rows]
     assert any("lịch chi trả" in detail for _, _, detail in rows)
+
+
+def test_recording_a_paper_authorisation_in_the_browser(chat: Chat, browser: Browser) -> None:
+    console_url = f"http://127.0.0.1:{chat.stack.settings.console_port}"
+    agent = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(agent, console_url, *DEMO_AGENT)
+    agent.get_by_role("link", name="Ủy quyền").click()
+    mother, daughter = PEOPLE[24], PEOPLE[26]  # Võ Thị Diệu, helped by Châu Thị Gấm (no other test uses them)
+    agent.get_by_label("CCCD người hưởng (người ủy quyền)").fill(mother.cccd)
+    agent.get_by_label("CCCD người giúp (người được ủy quyền)").fill(daughter.cccd)
+    agent.get_by_label("Người hưởng là … của người giúp").select_option("mother")
+    agent.get_by_label("Phạm vi").select_option("act")
+    agent.get_by_label("Số giấy ủy quyền").fill("88/UQ-UBND")
+    agent.get_by_role("button", name="Ghi ủy quyền").click()
+    result = agent.locator("#helpers-result")
+    expect(result).to_contain_text(daughter.name)
+    expect(result).to_contain_text("Đang hiệu lực")
+    assert mother.cccd not in result.inner_text()
+    shot(agent, "8-paper-authorisation")

@@ -102,15 +102,7 @@ class Cluster(Stack):
         self.credentials = Credentials.for_start(s, self.var_dir)
         self.demo_people = self.prepare_database()
         endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")  # actions: the front door
-        self.add(
-            "services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)],
-            f"http://{local}:{s.services_port}/health",
-        )  # fmt: skip
-        if s.mode == "demo":
-            self.add(
-                "vneid", ["-m", "services.vneid_standin", "--host", s.host, "--port", str(s.vneid_standin_port)],
-                f"http://{local}:{s.vneid_standin_port}/health",
-            )  # fmt: skip
+        self.add_services()
         for i, port in enumerate(self.action_ports, 1):
             self.child_env[f"actions-{i}"] = {"ACTION_PORT": str(port)}
             self.add(f"actions-{i}", ["-m", "actions.server"], f"http://{local}:{port}/health")

@@ -298,14 +298,9 @@ class Stack:
             raise RuntimeError(f"preparing the services' database failed:\n{done.stderr[-2000:]}")
         return list(json.loads(done.stdout.strip().splitlines()[-1])["demo_people"])
 
-    def start(self) -> None:
-        s = self.settings
-        local = local_host(s)
-        self.credentials = Credentials.for_start(s, self.var_dir)
-        self.demo_people = self.prepare_database()
-        endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
-        if s.tracker_store_url.startswith("sqlite:///"):
-            Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    def add_services(self) -> None:
+        """The services and, in demo mode, the VNeID stand-in: the same for one machine and the cluster."""
+        s, local = self.settings, local_host(self.settings)
         self.add(
             "services", ["-m", "services", "--host", s.host, "--port", str(s.services_port)],
             f"http://{local}:{s.services_port}/health",
@@ -315,6 +310,16 @@ class Stack:
                 "vneid", ["-m", "services.vneid_standin", "--host", s.host, "--port", str(s.vneid_standin_port)],
                 f"http://{local}:{s.vneid_standin_port}/health",
             )  # fmt: skip
+
+    def start(self) -> None:
+        s = self.settings
+        local = local_host(s)
+        self.credentials = Credentials.for_start(s, self.var_dir)
+        self.demo_people = self.prepare_database()
+        endpoints = write_endpoints(s, self.var_dir / f"endpoints-{s.rasa_port}.yml")
+        if s.tracker_store_url.startswith("sqlite:///"):
+            Path(s.tracker_store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.add_services()
         self.add("actions", ["-m", "actions.server"], f"http://{local}:{s.action_port}/health")
         self.add(
             "rasa",

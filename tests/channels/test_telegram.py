@@ -359,3 +359,37 @@ async def test_pacer_spaces_each_chat_and_retries_after_429() -> None:
     start = time.monotonic()
     await send("a")
     assert sent[-1][0] == "a" and sent[-1][1] - start >= 0.95, "retried after retry_after"
+
+
+def test_a_son_on_telegram_helps_his_mother_she_approves_on_her_phone_and_he_is_told_when_her_money_arrives(
+    person: Person, fake_telegram: FakeTelegram, channel_stack: ChannelStack
+) -> None:
+    """The family-helper journey on Telegram (issue 14 "Done when"): Đỗ Văn Cường verifies with his own
+    contact, asks to help his mother Trần Thị Bình, she approves on her VNeID device (never in his
+    chat), he sees her payments named as hers and gets her payment message in his Telegram chat."""
+    from services.seed import FAMILY_HELPER, FAMILY_MOTHER
+    from tests.conversations.test_family import decide_on_phone
+
+    son, mother = PEOPLE[FAMILY_HELPER], PEOPLE[FAMILY_MOTHER]
+    *answers, birth_date = identity_answers(FAMILY_HELPER)
+    for text in answers:
+        person.say(text)
+    assert "Chia sẻ số điện thoại" in texts(person.say(birth_date))
+    own = {"phone_number": phone_of(FAMILY_HELPER, son), "first_name": "Cường", "user_id": person.id}
+    assert "xác thực xong" in texts(person.share(contact=own))
+    assert "CCCD 12 số của mẹ Bác" in texts(person.say("tôi muốn giúp mẹ tôi xem tiền trợ cấp"))
+    person.say(mother.cccd)
+    person.say(mother.name)
+    assert "Xem và làm thủ tục" in texts(person.say(mother.born.strftime("%d/%m/%Y")))
+    pushed = texts(person.say("2"))
+    assert f"VNeID trên điện thoại của Bà {mother.name}" in pushed and "/vneid/" not in pushed
+    decide_on_phone(channel_stack.chat, FAMILY_MOTHER)
+    assert f"Bà {mother.name} đã đồng ý" in texts(person.say("xong"))
+    money = texts(person.say("tháng này đã có tiền chưa"))
+    assert money.startswith(f"Bà {mother.name}:"), money
+    assert "cháu sẽ nhắn" in texts(person.say("có tiền thì báo cho tôi nhé"))
+    before = len(fake_telegram.sent(TELEGRAM_TOKEN, person.id))
+    payment_becomes_paid(channel_stack, beneficiary_id=FAMILY_MOTHER + 1)
+    (told,) = replies_after(lambda: fake_telegram.sent(TELEGRAM_TOKEN, person.id), before)
+    assert mother.name in told["text"] and "đã vào tài khoản" in told["text"], told["text"]
+    assert mother.cccd not in told["text"]

@@ -9,6 +9,10 @@ first, each frame `function (path:line)` (with `--idle`, also idle frames; py-sp
 `process ...` or `thread ...` frame). A frame's **self** share counts the samples where it is the
 leaf, its **cumulative** share those where it is anywhere on the stack (once per sample, even when
 recursive). Frames are grouped by function and file, without the line, so a function is one row.
+
+py-spy cannot always tell a waiting thread from a running one (a thread-pool worker blocked in C,
+uvloop's event loop in epoll): samples whose leaf is one of IDLE_LEAVES are counted as `idle` and
+left out of the shares, which are then of the samples where Python was working.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ from typing import Any, Iterable
 
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<path>[^()]*?)(?::(?P<line>\d+))?\)$")
 _SITE_PACKAGES = re.compile(r"^.*?/(?:site|dist)-packages/")
+# Leaves that mean "waiting": an idle thread-pool worker, the event loop waiting in uvloop/epoll.
+IDLE_LEAVES = (
+    "_worker (concurrent/futures/thread.py)",
+    "serve (sanic/server/runners.py)",
+    "run_forever (asyncio/base_events.py)",
+    "select (selectors.py)",
+    "wait (threading.py)",
+)
 
 
 def frame_name(frame: str) -> str:
@@ -50,10 +62,14 @@ def parse_line(line: str) -> tuple[list[str], int] | None:
 @dataclass
 class Profile:
     samples: int = 0
+    idle: int = 0
     self_samples: Counter[str] = field(default_factory=Counter)
     cumulative_samples: Counter[str] = field(default_factory=Counter)
 
     def add(self, frames: list[str], count: int) -> None:
+        if frames[-1] in IDLE_LEAVES:
+            self.idle += count
+            return
         self.samples += count
         self.self_samples[frames[-1]] += count
         for name in set(frames):
@@ -69,6 +85,7 @@ class Profile:
     def summary(self, n: int = 25) -> dict[str, Any]:
         return {
             "samples": self.samples,
+            "idle_samples": self.idle,
             "self": self.top(self.self_samples, n),
             "cumulative": self.top(self.cumulative_samples, n),
         }
@@ -84,7 +101,8 @@ def parse(lines: Iterable[str]) -> Profile:
 
 
 def as_text(summary: dict[str, Any], title: str = "") -> str:
-    out = [f"{title}{' — ' if title else ''}{summary['samples']} samples"]
+    heading = f"{summary['samples']} samples working ({summary['idle_samples']} idle left out)"
+    out = [f"{title}{' — ' if title else ''}{heading}"]
     for kind in ("self", "cumulative"):
         out += ["", f"top {kind}:"]
         out += [f"{row['percent']:5.1f} %  {row['samples']:7d}  {row['frame']}" for row in summary[kind]]

@@ -17,13 +17,15 @@ SAMPLE = "\n".join([
     "thread (0x7F00);<module> (bot/rasa_server.py:21);walk (/x/a.py:1);walk (/x/a.py:2);walk (/x/a.py:3) 2",
     "",
     "this line is not a stack",
+    "<module> (bot/rasa_server.py:21);_bootstrap (threading.py:973);_worker (concurrent/futures/thread.py:81) 40",
+    f"<module> (bot/rasa_server.py:21);serve ({SITE}/sanic/server/runners.py:232) 7",
     "<module> (bot/rasa_server.py:21);broken count x",
 ])  # fmt: skip
 
 
 def test_self_and_cumulative_shares() -> None:
     summary = profile.parse(SAMPLE.splitlines()).summary(10)
-    assert summary["samples"] == 12
+    assert summary["samples"] == 12 and summary["idle_samples"] == 47  # waiting threads are not work
     self_rows = {row["frame"]: row["samples"] for row in summary["self"]}
     cumulative = {row["frame"]: row["samples"] for row in summary["cumulative"]}
     # the leaf only for self; the two lines of `predict` are one function
@@ -42,7 +44,7 @@ def test_self_and_cumulative_shares() -> None:
 
 def test_top_n_is_respected_and_empty_input_is_harmless() -> None:
     assert len(profile.parse(SAMPLE.splitlines()).summary(2)["self"]) == 2
-    assert profile.parse([]).summary() == {"samples": 0, "self": [], "cumulative": []}
+    assert profile.parse([]).summary() == {"samples": 0, "idle_samples": 0, "self": [], "cumulative": []}
 
 
 def test_summarise_writes_json_and_text_beside_the_recording(tmp_path: Path) -> None:
@@ -51,4 +53,5 @@ def test_summarise_writes_json_and_text_beside_the_recording(tmp_path: Path) -> 
     summary = profile.summarise(raw, top=5)
     assert json.loads((tmp_path / "profile-c10.json").read_text(encoding="utf-8")) == summary
     text = (tmp_path / "profile-c10.txt").read_text(encoding="utf-8")
-    assert "12 samples" in text and " 50.0 %" in text and "past_states (rasa/shared/core/trackers.py)" in text
+    assert "12 samples working (47 idle left out)" in text and " 50.0 %" in text
+    assert "past_states (rasa/shared/core/trackers.py)" in text

@@ -31,6 +31,12 @@ shipped.
    states, the "no rule" feature key, is decided on the whole history when the window's key could
    matter (when it is one of the rules' keys, so `hide_rule_turn` would read it).
 
+4. JSON bodies to the action server are encoded by ujson (`fast_dumps`). Every custom-action call
+   sends the whole session and the domain (Rasa's format; actions read past events, so nothing is
+   left out): ~280 KB at turn 100, 13 ms with `json.dumps`, 4 ms with ujson (installed with
+   Sanic), decoding to the same values; anything ujson refuses goes through `json.dumps` as before.
+   `EndpointConfig.session` is Rasa's one place that builds the HTTP client for its endpoints.
+
 Each patch names the source hash of the functions it replaces or relies on; `apply()` refuses to
 patch a Rasa whose functions differ, and the guard test fails, so an upgrade makes someone look again.
 """
@@ -55,6 +61,7 @@ PATCHED_MARK = "_tlas_patched"
 
 # sha256 of inspect.getsource() of the replaced function in rasa 3.6.21.
 VALIDATE_ACTION_RESULT_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42"
+ENDPOINT_SESSION_SHA256 = "e55aa13d9d4fb4bc440ac33b870a97ee162b76dda7ccb6bf68433567475fdffb"
 # What the states cache replaces (the first) and replays as Rasa does (the others).
 STATES_SOURCES_SHA256 = {
     "rasa.shared.core.domain.Domain.states_for_tracker_history":
@@ -398,11 +405,54 @@ def patch_rule_window() -> None:
     RulePolicy._find_action_from_rules = _find_action_from_rules  # type: ignore[method-assign]
 
 
+# ---- 4. JSON to the action server ---------------------------------------------------------------------
+
+
+def fast_dumps(obj: Any) -> str:
+    """`json.dumps(obj)` as ujson writes it (same values, no spaces); json.dumps for what ujson refuses."""
+    import json
+
+    try:
+        import ujson
+
+        return str(ujson.dumps(obj, ensure_ascii=True, escape_forward_slashes=False))
+    except (ImportError, TypeError, ValueError, OverflowError):
+        return json.dumps(obj)
+
+
+def patch_endpoint_json() -> None:
+    """EndpointConfig.session with `json_serialize=fast_dumps` (see the module docstring)."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    original = EndpointConfig.session
+    if getattr(original, PATCHED_MARK, False):
+        return
+    if source_sha256(original) != ENDPOINT_SESSION_SHA256:
+        raise RasaChanged("rasa.utils.endpoints.EndpointConfig.session changed")
+
+    def session(self: EndpointConfig) -> aiohttp.ClientSession:
+        auth = None
+        if self.basic_auth:
+            auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+        return aiohttp.ClientSession(
+            headers=self.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            json_serialize=fast_dumps,
+        )
+
+    setattr(session, PATCHED_MARK, True)
+    session._tlas_original = original  # type: ignore[attr-defined]
+    EndpointConfig.session = session  # type: ignore[method-assign]
+
+
 def unpatch() -> None:
     """Rasa as shipped again (the tests compare both)."""
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.domain import Domain
+    from rasa.utils.endpoints import EndpointConfig
 
     if "_prediction_states" in RulePolicy.__dict__:
         del RulePolicy._prediction_states
@@ -410,6 +460,7 @@ def unpatch() -> None:
         (RulePolicy, "_find_action_from_rules"),
         (Domain, "states_for_tracker_history"),
         (RemoteAction, "_validate_action_result"),
+        (EndpointConfig, "session"),
     ):
         original = getattr(getattr(owner, name), "_tlas_original", None)
         if original is not None:
@@ -422,3 +473,4 @@ def apply() -> None:
     patch_action_result_validation()
     patch_states_cache()
     patch_rule_window()
+    patch_endpoint_json()

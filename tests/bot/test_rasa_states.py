@@ -292,3 +292,73 @@ def test_predictions_match_unpatched_rasa_on_the_test_stories_and_a_long_convers
         rasa_patches.unpatch()
     assert sum(len(p) for p in expected.values()) > 200
     assert len(set(itertools.chain.from_iterable((p[1] for p in rows) for rows in expected.values()))) > 10
+
+
+# ---- JSON to the action server ---------------------------------------------------------------------
+
+
+def action_call_body(domain: Domain, events: list[Event]) -> dict[str, Any]:
+    """What RemoteAction sends: the whole session's tracker state and the domain."""
+    from rasa.shared.core.trackers import EventVerbosity
+
+    tracker = DialogueStateTracker.from_events("json", events, domain.slots)
+    return {"next_action": "action_x", "sender_id": "json", "tracker": tracker.current_state(EventVerbosity.ALL),
+            "version": "3.6.21", "domain": domain.as_dict()}  # fmt: skip
+
+
+def test_the_endpoint_session_is_the_one_the_patch_was_written_for() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    original = getattr(EndpointConfig.session, "_tlas_original", EndpointConfig.session)
+    assert rasa_patches.source_sha256(original) == rasa_patches.ENDPOINT_SESSION_SHA256
+
+
+def test_fast_json_decodes_to_what_json_dumps_gives(domain: Domain, stories: list[tuple[str, list[Event]]]) -> None:
+    import json
+
+    body = action_call_body(domain, long_conversation(stories, 2))
+    assert len(json.dumps(body)) > 100_000
+    assert json.loads(rasa_patches.fast_dumps(body)) == json.loads(json.dumps(body))
+    odd = {"nan": float("nan"), "big": 2**70, "tuple": (1, 2), 1: "int key", "text": "Bác ơi / \u2028 \U0001f600"}
+    assert rasa_patches.fast_dumps(odd).replace(" ", "") == json.dumps(odd).replace(" ", "")
+    with pytest.raises(TypeError):
+        rasa_patches.fast_dumps({"a set": {1, 2}})  # refused as json.dumps refuses it
+
+
+async def test_rasa_posts_action_calls_with_the_fast_encoder(
+    monkeypatch: pytest.MonkeyPatch, domain: Domain, stories: list[tuple[str, list[Event]]]
+) -> None:
+    import json
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tests.conftest import free_port
+
+    received: list[Any] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        received.append(json.loads(await request.read()))
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application(client_max_size=10_000_000)
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    encoded: list[int] = []
+    real = rasa_patches.fast_dumps
+    monkeypatch.setattr(rasa_patches, "fast_dumps", lambda obj: encoded.append(1) or real(obj))
+    body = action_call_body(domain, long_conversation(stories, 1))
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    try:
+        await endpoint.request(json=body, method="post")
+        rasa_patches.apply()
+        answer = await endpoint.request(json=body, method="post")
+    finally:
+        rasa_patches.unpatch()
+        await runner.cleanup()
+    assert answer == {"events": [], "responses": []}
+    assert received[0] == received[1] == json.loads(json.dumps(body))
+    assert encoded == [1]  # the patched call only

@@ -11,6 +11,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_patches, rasa_server
 
@@ -51,12 +52,23 @@ def test_the_replaced_function_is_the_one_the_patch_was_written_for() -> None:
     assert rasa_patches.source_sha256(ORIGINAL) == rasa_patches.VALIDATE_ACTION_RESULT_SHA256
 
 
-def test_a_changed_rasa_is_refused_not_patched(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "pinned, owner, name",
+    [("VALIDATE_ACTION_RESULT_SHA256", RemoteAction, "_validate_action_result"),
+     ("ENDPOINT_SESSION_SHA256", EndpointConfig, "session")],
+)  # fmt: skip
+def test_a_changed_rasa_is_refused_not_patched(
+    monkeypatch: pytest.MonkeyPatch, pinned: str, owner: Any, name: str
+) -> None:
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
-    monkeypatch.setattr(rasa_patches, "VALIDATE_ACTION_RESULT_SHA256", "0" * 64)
-    with pytest.raises(rasa_patches.RasaChanged):
-        rasa_patches.apply()
-    assert RemoteAction._validate_action_result is ORIGINAL
+    before = getattr(owner, name)
+    monkeypatch.setattr(rasa_patches, pinned, "0" * 64)
+    try:
+        with pytest.raises(rasa_patches.RasaChanged):
+            rasa_patches.apply()
+        assert getattr(owner, name) is before
+    finally:
+        rasa_patches.unpatch()
 
 
 @pytest.mark.parametrize("response", INVALID)
@@ -98,6 +110,7 @@ def test_the_rasa_entry_module_applies_the_patches(monkeypatch: pytest.MonkeyPat
         assert getattr(RemoteAction._validate_action_result, rasa_patches.PATCHED_MARK, False)
         assert getattr(Domain.states_for_tracker_history, rasa_patches.PATCHED_MARK, False)
         assert getattr(RulePolicy._find_action_from_rules, rasa_patches.PATCHED_MARK, False)
+        assert getattr(EndpointConfig.session, rasa_patches.PATCHED_MARK, False)
     finally:
         rasa_patches.unpatch()
 

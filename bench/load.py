@@ -14,7 +14,9 @@ conversation (one block of 10 messages said 10 times, so turn 1 and turn 91 say 
 Prints throughput, latency percentiles, turn 1 vs turn N, errors and the RSS of the three
 processes (services, action server, Rasa), and writes them under "load" in bench/results.json,
 with a plot in bench/load.png; each process's log goes to var/bench-load/<side>/. `--quick`:
-1 and 10 conversations, shorter windows, 30 turns.
+1 and 10 conversations, shorter windows, 30 turns. `--profile`: py-spy records the Rasa process
+during the 10-conversation phase and the long conversation (var/bench-load/<side>/profile-*.raw),
+summarised by bench/profile.py into the top self and cumulative frames beside each recording.
 
 The machine is shared: the load average is recorded beside the numbers.
 """
@@ -27,7 +29,10 @@ import itertools
 import json
 import os
 import re
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -41,6 +46,7 @@ import aiohttp
 import yaml
 from sqlalchemy import create_engine, text
 
+from bench import profile as profile_summary
 from bench.stock_model import ensure_stock_model
 from bot.model_cache import ensure_model
 from bot.runtime import Stack, local_host
@@ -259,6 +265,53 @@ class MemoryWatch:
         return {name: round(rss_mb([self.by_process[name]]), 1) for name in ("services", "actions", "rasa")}
 
 
+# ---- profiling --------------------------------------------------------------------------------------
+
+
+def py_spy() -> str:
+    """The py-spy executable: beside this Python (the venv), else on PATH."""
+    found = Path(sys.executable).with_name("py-spy")
+    if found.exists():
+        return str(found)
+    on_path = shutil.which("py-spy")
+    if on_path is None:
+        raise SystemExit("bench-load --profile needs py-spy: .venv/bin/pip install py-spy")
+    return on_path
+
+
+class Profiler:
+    """py-spy recording one process while a phase runs; summarised by bench/profile.py when it stops."""
+
+    def __init__(self, pid: int | None, out: Path) -> None:
+        self.pid, self.out, self.process = pid, out, None
+
+    def __enter__(self) -> Profiler:
+        if self.pid is not None:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self.process = subprocess.Popen(
+                [py_spy(), "record", "--pid", str(self.pid), "--format", "raw", "--rate", "50",
+                 "--nonblocking", "--output", str(self.out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(2)  # SIGINT: py-spy writes what it recorded and exits
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.out.exists():
+            summary = profile_summary.summarise(self.out)
+            where = self.out.relative_to(ROOT)
+            print(f"bench-load: profile {where}: {summary['samples']} samples; top self:", flush=True)
+            for row in summary["self"][:8]:
+                print(f"    {row['percent']:5.1f} %  {row['frame']}", flush=True)
+
+
 # ---- driving ----------------------------------------------------------------------------------------
 
 
@@ -376,7 +429,9 @@ async def long_conversation(client: Client, block: list[str], length: int) -> di
     }
 
 
-async def drive(stack: Stack, side: str, levels: list[int], seconds: float, length: int) -> dict[str, Any]:
+async def drive(
+    stack: Stack, side: str, levels: list[int], seconds: float, length: int, profile: bool = False
+) -> dict[str, Any]:
     url = f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks/rest/webhook"
     headers = {"Authorization": f"Bearer {REST_TOKEN}"} if side == "ours" else {}
     connector = aiohttp.TCPConnector(limit=200)
@@ -387,15 +442,23 @@ async def drive(stack: Stack, side: str, levels: list[int], seconds: float, leng
         for _ in range(3):  # first turns load lazily built parts (Rasa, actions, services)
             await play(client, next(scripts), f"bench-{side}-warm-{uuid.uuid4().hex[:6]}", warm, time.monotonic() + 60)
         results: dict[str, Any] = {"concurrency": []}
+        rasa_pid = next((process.pid for name, process in stack.processes if name == "rasa"), None)
+        recordings = ROOT / "var" / "bench-load" / side
+
+        def profiler(phase: str, wanted: bool) -> Profiler:
+            return Profiler(rasa_pid if profile and wanted else None, recordings / f"profile-{phase}.raw")
+
         for level in levels:
             print(f"bench-load: {side}, {level} conversation(s) for {seconds:g} s ...", flush=True)
-            results["concurrency"].append(await concurrent(client, level, seconds, scripts))
+            with profiler(f"c{level}", level == 10):
+                results["concurrency"].append(await concurrent(client, level, seconds, scripts))
         print(f"bench-load: {side}, one conversation of {length} turns ...", flush=True)
-        results["long"] = await long_conversation(client, long_block(dialogue_scripts()), length)
+        with profiler("long", True):
+            results["long"] = await long_conversation(client, long_block(dialogue_scripts()), length)
         return results
 
 
-def run_side(side: str, levels: list[int], seconds: float, length: int) -> dict[str, Any]:
+def run_side(side: str, levels: list[int], seconds: float, length: int, profile: bool = False) -> dict[str, Any]:
     print(f"bench-load: starting {side} (PostgreSQL + Redis) ...", flush=True)
     with Schemas(side) as schemas, tempfile.TemporaryDirectory(prefix=f"bench-{side}-") as scratch:
         started = time.monotonic()
@@ -404,7 +467,7 @@ def run_side(side: str, levels: list[int], seconds: float, length: int) -> dict[
             ready = time.monotonic() - started
             with MemoryWatch(stack) as memory:
                 idle = memory.now()
-                results = asyncio.run(drive(stack, side, levels, seconds, length))
+                results = asyncio.run(drive(stack, side, levels, seconds, length, profile))
                 loaded = memory.now()
             results["start_seconds"] = round(ready, 1)
             results["rss_mb"] = {"idle": idle, "after_load": loaded, "peak_total": round(memory.peak, 1)}
@@ -495,7 +558,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Full-stack load benchmark, ours vs Rasa out of the box")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 and 10 conversations, 30 turns")
     parser.add_argument("--sides", default="ours,stock", help="comma-separated: ours, stock")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy the Rasa process at 10 conversations and in the long one (var/bench-load/)")
     args = parser.parse_args()
+    if args.profile:
+        py_spy()  # refuse now, not after the stack has started
     levels, seconds, length = ([1, 10], 15.0, 30) if args.quick else ([1, 10, 50], 30.0, 100)
     load: dict[str, Any] = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -504,7 +571,7 @@ def main() -> None:
         "load_average": {"before": [round(x, 2) for x in os.getloadavg()]},
     }
     for side in args.sides.split(","):
-        load[side] = run_side(side, levels, seconds, length)
+        load[side] = run_side(side, levels, seconds, length, args.profile)
     load["load_average"]["after"] = [round(x, 2) for x in os.getloadavg()]
     if "ours" in load and "stock" in load:
         load["targets_met"] = targets(load)

@@ -9,6 +9,9 @@ import jsonschema
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_patches, rasa_server
 
@@ -35,6 +38,7 @@ def patched(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
     rasa_patches.apply()
     yield
+    rasa_patches.unpatch()
 
 
 def messages_of(validate: Any, response: Any) -> str:
@@ -48,12 +52,23 @@ def test_the_replaced_function_is_the_one_the_patch_was_written_for() -> None:
     assert rasa_patches.source_sha256(ORIGINAL) == rasa_patches.VALIDATE_ACTION_RESULT_SHA256
 
 
-def test_a_changed_rasa_is_refused_not_patched(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "pinned, owner, name",
+    [("VALIDATE_ACTION_RESULT_SHA256", RemoteAction, "_validate_action_result"),
+     ("ENDPOINT_SESSION_SHA256", EndpointConfig, "session")],
+)  # fmt: skip
+def test_a_changed_rasa_is_refused_not_patched(
+    monkeypatch: pytest.MonkeyPatch, pinned: str, owner: Any, name: str
+) -> None:
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
-    monkeypatch.setattr(rasa_patches, "VALIDATE_ACTION_RESULT_SHA256", "0" * 64)
-    with pytest.raises(rasa_patches.RasaChanged):
-        rasa_patches.apply()
-    assert RemoteAction._validate_action_result is ORIGINAL
+    before = getattr(owner, name)
+    monkeypatch.setattr(rasa_patches, pinned, "0" * 64)
+    try:
+        with pytest.raises(rasa_patches.RasaChanged):
+            rasa_patches.apply()
+        assert getattr(owner, name) is before
+    finally:
+        rasa_patches.unpatch()
 
 
 @pytest.mark.parametrize("response", INVALID)
@@ -78,17 +93,26 @@ def test_the_schema_is_checked_once_not_on_every_response(monkeypatch: pytest.Mo
     ORIGINAL(RemoteAction("action_x", None), VALID[2])
     assert len(checks) == 1  # Rasa as shipped: one meta-schema check per response
     rasa_patches.apply()
-    for _ in range(20):
-        RemoteAction("action_x", None)._validate_action_result(VALID[2])
+    try:
+        for _ in range(20):
+            RemoteAction("action_x", None)._validate_action_result(VALID[2])
+    finally:
+        rasa_patches.unpatch()
     assert len(checks) == 2  # patched: the one made when the validator was built
 
 
 def test_the_rasa_entry_module_applies_the_patches(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
     monkeypatch.setattr(sys, "argv", ["rasa", "--version"])
-    rasa_server.main()
-    assert "Rasa Version" in capsys.readouterr().out
-    assert getattr(RemoteAction._validate_action_result, rasa_patches.PATCHED_MARK, False)
+    try:
+        rasa_server.main()
+        assert "Rasa Version" in capsys.readouterr().out
+        assert getattr(RemoteAction._validate_action_result, rasa_patches.PATCHED_MARK, False)
+        assert getattr(Domain.states_for_tracker_history, rasa_patches.PATCHED_MARK, False)
+        assert getattr(RulePolicy._find_action_from_rules, rasa_patches.PATCHED_MARK, False)
+        assert getattr(EndpointConfig.session, rasa_patches.PATCHED_MARK, False)
+    finally:
+        rasa_patches.unpatch()
 
 
 def test_the_runtime_starts_rasa_through_the_entry_module() -> None:

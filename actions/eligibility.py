@@ -125,7 +125,8 @@ async def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
         dispatcher.utter_message(response="utter_service_busy")
         return start_events(facts, context, None)
     heard = "" if check.complete else acknowledge(facts, turn.about, Facts.from_dict(_known(facts)))
-    lead = " ".join(part for part in (turn.note, heard) if part)  # the answer itself names the person
+    early = "" if check.complete else check.early  # what the first message already settles comes first
+    lead = " ".join(part for part in (turn.note, early, heard) if part)  # the answer itself names the person
     if lead:
         context["lead"] = lead  # said with the first question, or before the answer
     elif not check.complete:

@@ -25,7 +25,8 @@ class Question:
 class PreCheck:
     """The eligibility service's answer for the facts gathered so far (see core/eligibility/).
 
-    `first` is the answer worded for the first bubble, `details` the basis, papers and where to apply.
+    `first` is the answer worded for the first bubble, `details` the basis, papers and where to apply,
+    `early` what the facts so far already settle while questions remain ("" when nothing).
     """
 
     benefits: tuple[dict[str, Any], ...]
@@ -39,6 +40,7 @@ class PreCheck:
     first: str = ""
     details: str = ""
     one_time: tuple[dict[str, Any], ...] = ()
+    early: str = ""
 
     @property
     def complete(self) -> bool:
@@ -63,6 +65,7 @@ class PreCheck:
             first=body.get("answer", {}).get("first", ""),
             details=body.get("answer", {}).get("details", ""),
             one_time=tuple(body.get("one_time", [])),
+            early=body.get("answer", {}).get("early", ""),
         )
 
 

@@ -114,6 +114,7 @@ class Evaluation:
     hedged: bool = False  # something in the answer is not confirmed ("chưa chắc chắn")
     questions_left: int = 0
     rules_applied: tuple[str, ...] = ()  # how the benefits combine or are excluded, each with its article
+    excluded: tuple[tuple[str, str], ...] = ()  # (benefit group, citation): met by its own text, excluded by another
 
     @property
     def complete(self) -> bool:
@@ -416,7 +417,22 @@ def evaluate(facts: Facts, on: date, local_standard_vnd: int = 0) -> Evaluation:
         hedged=hedged,
         questions_left=plan.left,
         rules_applied=tuple(rules_applied),
+        excluded=_excluded(run),
     )
+
+
+def _excluded(run: Run) -> tuple[tuple[str, str], ...]:
+    """The monthly benefits whose own text the facts meet but an exclusion rule takes away (Điều 51
+    Luật Người khuyết tật for a pensioner), with the exclusion's citation: the answer says so first."""
+    found: dict[str, str] = {}
+    for exclusion in run.rules.data["exclusions"]:
+        if not exclusion["text"] or run.ctx.condition(exclusion["when"])[0] is not True:
+            continue
+        for row in run.rules.data["monthly"]:
+            if row["group"] in exclusion["groups"] and run._in_force(row):
+                if run.ctx.condition(row["when"])[0] is True:
+                    found.setdefault(row["group"], exclusion["citation"])
+    return tuple(found.items())
 
 
 def _combined_unconfirmed(run: Run) -> bool:

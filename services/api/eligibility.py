@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from core.eligibility import AboutError, FactError, Facts, evaluate_range
-from core.eligibility.wording import About, details, first_answer, period_label, render_question
+from core.eligibility.wording import About, details, early_answer, first_answer, period_label, render_question
 from core.formatting import vietnam_today
 from core.rules import UnknownBenefit, load_rules
 from core.settings import get_settings
@@ -103,6 +103,7 @@ async def post_evaluate(request: web.Request) -> web.Response:
     out["answer"] = {
         "first": first_answer(result, about, facts, when=when, segments=segments),
         "details": details(result, about, facts),
+        "early": early_answer(result, about, facts, get_settings().local_standard_vnd),
     }
     return web.json_response(out)
 

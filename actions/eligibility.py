@@ -54,6 +54,8 @@ def about_of(context: dict[str, Any]) -> About:
 def remember(turn: Turn, context: dict[str, Any]) -> dict[str, Any]:
     """The context after a turn: who is asked about, and the period if one was named."""
     context = context | {"about": turn.about.to_dict()}
+    if turn.ask_first:
+        context["ask_first"] = list(turn.ask_first)
     if turn.period is not None:
         context |= {"on": turn.period[0].isoformat(), "until": turn.period[1].isoformat()}
     return context
@@ -67,7 +69,7 @@ def days(context: dict[str, Any]) -> tuple[date, date | None]:
 
 async def evaluate(facts: dict[str, Any], context: dict[str, Any]) -> PreCheck:
     on, until = days(context)
-    return await EligibilityClient().evaluate(facts, on, until, context.get("about"))
+    return await EligibilityClient().evaluate(facts, on, until, context.get("about"), context.get("ask_first"))
 
 
 def question_slot(check: PreCheck) -> dict[str, Any] | None:

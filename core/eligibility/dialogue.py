@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from core.eligibility.understanding import parse_reply, rate_in, understand
+from core.eligibility.understanding import asks_first, parse_reply, rate_in, understand
 from core.eligibility.wording import About, texts
 from core.text import fold
 
@@ -33,6 +33,7 @@ class Turn:
     understood: bool = True  # the message said something usable
     corrected: dict[str, Any] = field(default_factory=dict)  # facts that replaced an earlier value
     told: dict[str, Any] = field(default_factory=dict)  # facts read from the words (not the button)
+    ask_first: tuple[str, ...] = ()  # a condition was named without these facts: asked before the others
 
 
 def clamp(period: tuple[date, date] | None, today: date) -> tuple[tuple[date, date] | None, str]:
@@ -56,7 +57,8 @@ def opening(text: str, today: date) -> Turn:
         note = " ".join(part for part in (note, texts()["texts"]["each"]) if part)
     about = understood.about or About()
     facts = dict(understood.facts)
-    return Turn(facts, about, period, note, bool(facts or understood.about), told=dict(facts))
+    first = tuple(fact for fact in asks_first(text) if fact not in facts)
+    return Turn(facts, about, period, note, bool(facts or understood.about or first), told=dict(facts), ask_first=first)
 
 
 def follow_up(

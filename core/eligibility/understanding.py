@@ -80,7 +80,14 @@ def _tables() -> dict[str, Any]:
         "death": re.compile(data["death"]),
         "corrections": [re.compile(p) for p in data["corrections"]],
         "agent": [tuple(w.split()) for w in data["agent_words"]],
+        "ask_first": {fact: [re.compile(p) for p in patterns] for fact, patterns in data.get("ask_first", {}).items()},
     }
+
+
+def asks_first(text: str) -> tuple[str, ...]:
+    """Facts a condition named without them needs first ("tôi bị khuyết tật": the level), in the rules' order."""
+    folded = " " + " ".join(t.word for t in tokens(text)) + " "
+    return tuple(fact for fact, patterns in _tables()["ask_first"].items() if any(p.search(folded) for p in patterns))
 
 
 def tokens(text: str) -> list[Token]:

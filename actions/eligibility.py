@@ -78,7 +78,7 @@ def question_slot(check: PreCheck) -> dict[str, Any] | None:
         return None
     so_far = check.monthly_total_vnd + sum(int(item.get("amount_vnd") or 0) for item in check.care_support)
     return {"fact": question.fact, "type": question.type, "text": question.text, "options": list(question.options),
-            "so_far": check.first if so_far else ""}  # fmt: skip
+            "so_far": check.first if so_far else "", "early": check.early}  # fmt: skip
 
 
 def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str = "") -> None:
@@ -95,8 +95,11 @@ def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str 
         for index, (_, label) in enumerate(options, start=1)
     ]
     text = question["text"]
+    early = question.get("early") if isinstance(question.get("early"), str) else ""
     if isinstance(question.get("so_far"), str) and question["so_far"]:
-        text = f"{question['so_far']}\n{SO_FAR}\n{text}"
+        text = "\n".join(part for part in (question["so_far"], early, SO_FAR, text) if part)
+    elif early:  # what is already settled, before the question that may change it
+        text = f"{early}\n{text}"
     if before:
         text = f"{before}\n{text}"
     dispatcher.utter_message(text=text, buttons=buttons)
@@ -127,8 +130,7 @@ async def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
         dispatcher.utter_message(response="utter_service_busy")
         return start_events(facts, context, None)
     heard = "" if check.complete else acknowledge(facts, turn.about, Facts.from_dict(_known(facts)))
-    early = "" if check.complete else check.early  # what the first message already settles comes first
-    lead = " ".join(part for part in (turn.note, early, heard) if part)  # the answer itself names the person
+    lead = " ".join(part for part in (turn.note, heard) if part)  # the answer itself names the person
     if lead:
         context["lead"] = lead  # said with the first question, or before the answer
     elif not check.complete:

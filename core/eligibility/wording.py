@@ -298,8 +298,8 @@ def early_answer(evaluation: Evaluation, about: About, facts: Facts, local_stand
     paid yet: a benefit the facts meet but an exclusion takes away ("không được … vì đang có lương hưu
     (khoản 1 Điều 51 Luật Người khuyết tật 2010)"), or the best benefit still open and the one or two
     plain condition it waits for, in its usual value ("nếu mẹ Bác không có lương hưu thì … 1.250.000 ₫/tháng"). "" when
-    the interview is over, something is already paid (that answer comes first anyway), or neither holds."""
-    if evaluation.complete or evaluation.deceased or evaluation.monthly_total_vnd or evaluation.care_support:
+    the interview is over, a monthly amount is already paid (that answer comes first anyway), or neither holds."""
+    if evaluation.complete or evaluation.deceased or evaluation.monthly_total_vnd:
         return ""
     words = texts()
     for group, citation in evaluation.excluded:

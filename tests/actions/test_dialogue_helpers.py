@@ -69,3 +69,21 @@ def test_words_and_keyboard_mash() -> None:
 def test_the_hotline_and_office_hours_come_from_the_rules_data() -> None:
     text = "\n".join(contact_lines())
     assert "1900 0368" in text and "thứ 2" in text
+
+
+def test_what_is_settled_is_said_before_the_question_that_may_change_it() -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.eligibility import SO_FAR, ask
+
+    early = "Dạ, nếu mẹ Bác không có lương hưu thì mẹ Bác được trợ cấp người khuyết tật 1.250.000 ₫/tháng."
+    question = {"fact": "has_pension", "text": "Mẹ Bác có đang nhận lương hưu không ạ?",
+                "options": [[True, "Có"], [False, "Không"]], "so_far": "", "early": early}  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    ask(dispatcher, question)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith(early) and text.endswith(question["text"]) and SO_FAR not in text
+    dispatcher = CollectingDispatcher()
+    ask(dispatcher, {**question, "so_far": "Dạ, mẹ Bác được hỗ trợ chăm sóc 500.000 ₫/tháng."})
+    assert dispatcher.messages[0]["text"].split("\n") == [
+        "Dạ, mẹ Bác được hỗ trợ chăm sóc 500.000 ₫/tháng.", early, SO_FAR, question["text"]]

@@ -57,6 +57,16 @@ SAID = [
     ("bà tôi sinh năm 1945 nhà không thuộc hộ nghèo", {"birth_year": 1945, "household_type": "none"},
      ("relative", "grandmother", "Anh/Chị")),
     ("tôi khuyết tật mức nhẹ", {"disability_level": "none"}, ("self", "self", "Bác")),
+    ("tôi 41 tuổi bị nhiễm HIV, nhà nghèo, không có thu nhập ổn định",
+     {"age": 41, "hiv": True, "household_type": "poor", "has_stable_income": False}, ("self", "self", "Anh/Chị")),
+    ("em 32 tuổi, không khuyết tật, chưa có con", {"age": 32, "is_single_parent": False}, ("self", "self", "Anh/Chị")),
+    ("chau em 16 tuoi mo coi ca cha me, dang hoc cap 3, tu nho da nhan tro cap",
+     {"age": 16, "orphan_situation": "both_parents_dead", "was_receiving_child_allowance": True},
+     ("relative", "grandchild", "Anh/Chị")),
+    ("cháu tôi 9 tuổi, bố mất, mẹ đang đi tù", {"age": 9, "orphan_situation": "one_dead_other_absent"},
+     ("relative", "grandchild", "Anh/Chị")),
+    ("chau toi 6 tuoi, me dang cai nghien, bo chet roi", {"age": 6, "orphan_situation": "one_dead_other_absent"},
+     ("relative", "grandchild", "Anh/Chị")),
 ]  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from actions.common.busy import answers_busy
 from clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
 from core.eligibility import About, Facts
 from core.eligibility.dialogue import Turn, follow_up, opening
-from core.eligibility.wording import acknowledge
+from core.eligibility.wording import FIRST_ANSWER_MAX, acknowledge
 from core.formatting import vietnam_today
 
 SO_FAR = "Cháu hỏi thêm để xem có được nhiều hơn không:"
@@ -138,6 +138,29 @@ async def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
     return start_events(facts, context, check)
 
 
+async def correct(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A correction after the answer ("à nhầm, tôi mới 68"): the facts of the last pre-check with the
+    new value, acknowledged, and the interview goes on from there. None when nothing usable was said."""
+    message = tracker.latest_message or {}
+    context = context_of(tracker)
+    turn = follow_up(dict(tracker.get_slot("eligibility_facts") or {}), about_of(context), None,
+                     str(message.get("text") or ""), today())  # fmt: skip
+    if not turn.understood:
+        return None
+    facts, context = turn.facts, remember(turn, context)
+    try:
+        check = await evaluate(facts, context)
+    except Refused:
+        return None
+    except ServiceUnavailable:
+        dispatcher.utter_message(response="utter_service_busy")
+        return start_events(facts, context, None)
+    changed = turn.corrected or turn.told
+    heard = acknowledge(changed, turn.about, Facts.from_dict(_known(facts)), corrected=True)
+    context["lead"] = " ".join(part for part in (turn.note, heard) if part)
+    return start_events(facts, context, check)
+
+
 def _known(facts: dict[str, Any]) -> dict[str, Any]:
     """The facts the engine accepts (a wording helper must never fail on a value the service refused)."""
     try:
@@ -237,9 +260,12 @@ class ActionEligibilityResult(Action):
         except (ServiceUnavailable, Refused):
             dispatcher.utter_message(response="utter_service_busy")
             return reset
-        if lead:
+        text = check.first
+        if lead and len(lead) + 1 + len(text) <= FIRST_ANSWER_MAX:
+            text = f"{lead} {text}"  # "cháu sửa lại: …" and the answer it leads to fit one screen together
+        elif lead:
             dispatcher.utter_message(text=lead)
-        dispatcher.utter_message(text=check.first, buttons=RESULT_BUTTONS)
+        dispatcher.utter_message(text=text, buttons=RESULT_BUTTONS)
         return [*reset, SlotSet("eligibility_context", context)]
 
 

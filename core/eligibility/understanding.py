@@ -188,7 +188,7 @@ def _number(word: str) -> int | None:
 
 
 def _ages(toks: list[Token]) -> list[tuple[int, int]]:
-    """(token index, age) for "82 tuổi", "82t", "năm nay 82", and both numbers of "3 và 5 tuổi"."""
+    """(token index, age) for "82 tuổi", "82t", "năm nay 82", "mới 68", and both numbers of "3 và 5 tuổi"."""
     folded = [t.folded for t in toks]
     found = []
     for i, word in enumerate(folded):
@@ -208,6 +208,8 @@ def _ages(toks: list[Token]) -> list[tuple[int, int]]:
             i >= 1 and folded[i - 1] in ("tren", "ngoai") and after in ("", ",", ".", "roi", "ma", "thi", "co", "khong")
         ):
             found.append((i, value))
+        elif i >= 1 and folded[i - 1] in ("moi", "chi", "da", "duoc") and after in ("", ",", ".", "roi", "thoi", "a"):
+            found.append((i, value))  # "à nhầm, tôi mới 68", "mẹ đã 80 rồi": a number ending the phrase
     low, high = BOUNDS["age"]
     return [(i, v) for i, v in found if low <= v <= high]
 

@@ -75,10 +75,14 @@ def follow_up(
     if understood.corrected and understood.facts and not choice:
         answer = None  # "à không, 79 tuổi" corrects what was said; it does not answer the pending question
     facts = dict(facts)
-    if understood.about and understood.about.relation not in (about.relation, "self"):
+    young = {"child", "grandchild"}
+    same_child = about.relation in young and understood.about is not None and understood.about.relation in young
+    if understood.about and understood.about.relation not in (about.relation, "self") and not same_child:
         facts, about = {}, understood.about  # another person now: "còn mẹ tôi 79 tuổi thì sao"
     period, note = clamp(understood.period, today)
     told = dict(understood.facts)
+    if (about.child or about.relation in young) and "age" not in told and len(understood.children_ages) == 1:
+        told["age"] = understood.children_ages[0]  # "cháu 6 tuổi" about the child asked about: the child's age
     if facts.get("merit_group") and "injury_rate" not in told and (rate := rate_in(text)) is not None:
         told["injury_rate"] = rate  # "nhầm, 61% chứ": the rate of the group already said
     if not answer and not told and understood.period is None:

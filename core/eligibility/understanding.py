@@ -112,6 +112,9 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
     found: list[Mention] = []
     index = 0
     while index < len(toks):
+        if folded[index : index + 2] == ["con", "chau"]:
+            index += 2  # "con cháu": the family's younger people in general, nobody named
+            continue
         customer = next((c for c in CUSTOMER_WORDS if _match_at(folded, index, tuple(c.split()))), None)
         if customer:
             size = len(customer.split())
@@ -152,8 +155,10 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 "ve",
                 "thi",
             }
+            verb = not marks and phrase == ("co",) and owner in ("con", "chau")  # "co con chau nuoi": "có", not "cô"
             if (
                 owner in POSSESSORS
+                and not verb
                 and not (key == "child" and owner == "con")
                 and (key not in ("mother",) or at_start or marks)
             ):

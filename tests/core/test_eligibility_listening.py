@@ -69,3 +69,17 @@ def test_a_condition_named_without_its_level_is_asked_about_first(text: str, fir
 def test_a_level_already_said_is_not_asked_first_again() -> None:
     turn = opening("tôi khuyết tật đặc biệt nặng", TODAY)
     assert turn.ask_first == () and turn.facts["disability_level"] == "especially_severe"
+
+
+def test_the_child_asked_about_stays_the_same_child_when_called_chau() -> None:
+    turn = opening("con tôi bị bại não", TODAY)
+    options = [["especially_severe", "Đặc biệt nặng"], ["severe", "Nặng"], ["none", "Không có, hoặc mức nhẹ"]]
+    question = {"fact": "disability_level", "type": "choice", "options": options}
+    later = follow_up(turn.facts, turn.about, question, "cháu 5 tuổi, giấy xác nhận mức đặc biệt nặng", TODAY)
+    assert later.about.relation == "child" and later.facts == {"age": 5, "disability_level": "especially_severe"}
+
+
+def test_a_father_stays_the_subject_when_the_reply_says_co_con_chau_without_marks() -> None:
+    turn = opening("ba e 83t ko co luong huu", TODAY)
+    later = follow_up(turn.facts, turn.about, None, "nha binh thuong, ba khoe, co con chau nuoi", TODAY)
+    assert later.about.relation == "father" and later.facts["age"] == 83 and later.facts["has_pension"] is False

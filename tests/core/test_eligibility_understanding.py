@@ -67,6 +67,7 @@ SAID = [
      ("relative", "grandchild", "Anh/Chị")),
     ("chau toi 6 tuoi, me dang cai nghien, bo chet roi", {"age": 6, "orphan_situation": "one_dead_other_absent"},
      ("relative", "grandchild", "Anh/Chị")),
+    ("nha ko ngheo, co con chau nuoi", {"household_type": "none"}, None),  # "có con cháu": nobody named
 ]  # fmt: skip
 
 
@@ -169,3 +170,8 @@ def test_a_correction_does_not_answer_the_pending_question() -> None:
     assert turn.facts == {"age": 79, "has_pension": False} and turn.corrected == {"age": 79}
     plain = follow_up({"age": 80}, About(), question, "không", TODAY)
     assert plain.facts == {"age": 80, "household_type": "none"} and not plain.corrected
+
+
+def test_an_agents_shorthand_ko_kt_is_no_disability() -> None:
+    facts = understand("KH 66t, ho can ngheo, ko KT", TODAY).facts
+    assert facts == {"age": 66, "household_type": "near_poor", "disability_level": "none"}

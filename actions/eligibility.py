@@ -133,7 +133,7 @@ async def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
     lead = " ".join(part for part in (turn.note, heard) if part)  # the answer itself names the person
     if lead:
         context["lead"] = lead  # said with the first question, or before the answer
-    elif not check.complete:
+    elif not check.complete and not check.early:  # an early answer is said first, with the question
         dispatcher.utter_message(response="utter_eligibility_intro")
     return start_events(facts, context, check)
 

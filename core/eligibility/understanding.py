@@ -201,8 +201,8 @@ def _ages(toks: list[Token]) -> list[tuple[int, int]]:
             continue
         value = int(word)
         after = folded[i + 1] if i + 1 < len(folded) else ""
-        if after in ("tuoi", "t"):
-            found.append((i, value))
+        if after in ("tuoi", "t") or (after == "may" and folded[i + 2 : i + 3] in (["tuoi"], ["t"])):
+            found.append((i, value))  # "80 tuổi", "80t", "80 mấy tuổi" (at least 80)
         elif (
             after in ("va", ",") and i + 3 < len(folded) and folded[i + 2].isdigit() and folded[i + 3] in ("tuoi", "t")
         ):
@@ -226,6 +226,9 @@ def _birth_year(toks: list[Token], today: date) -> int | None:
             for ahead in folded[i + 1 : i + 4]:
                 if ahead.isdigit() and len(ahead) == 4 and 1880 <= int(ahead) <= today.year:
                     return int(ahead)
+                if ahead.isdigit() and len(ahead) == 2:  # "sinh năm 45": 1945; "sn 19": 2019 (not 1919)
+                    year = 2000 + int(ahead)
+                    return year if year <= today.year else year - 100
     return None
 
 

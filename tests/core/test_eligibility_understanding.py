@@ -68,6 +68,11 @@ SAID = [
     ("chau toi 6 tuoi, me dang cai nghien, bo chet roi", {"age": 6, "orphan_situation": "one_dead_other_absent"},
      ("relative", "grandchild", "Anh/Chị")),
     ("nha ko ngheo, co con chau nuoi", {"household_type": "none"}, None),  # "có con cháu": nobody named
+    ("ong noi em la tb 41%", {"merit_group": "war_invalid", "injury_rate": 41}, ("relative", "grandfather", "Anh/Chị")),
+    ("em nuôi 3 bé một mình, hộ nghèo", {"is_single_parent": True, "children_in_care": 3, "household_type": "poor"},
+     ("self", "self", "Anh/Chị")),
+    ("ông tôi 80 mấy tuổi rồi", {"age": 80}, ("relative", "grandfather", "Anh/Chị")),
+    ("tôi sinh năm 45, không có lương hưu", {"birth_year": 1945, "has_pension": False}, ("self", "self", "Bác")),
 ]  # fmt: skip
 
 

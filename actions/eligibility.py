@@ -10,6 +10,7 @@ answer; the first bubble gives the amount, the basis comes on request ("Căn c�
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -24,8 +25,14 @@ from core.eligibility import About, Facts
 from core.eligibility.dialogue import Turn, follow_up, opening
 from core.eligibility.wording import FIRST_ANSWER_MAX, acknowledge
 from core.formatting import vietnam_today
+from core.text import fold
 
 SO_FAR = "Cháu hỏi thêm để xem có được nhiều hơn không:"
+# "ủa mà người khuyết tật nặng được bao nhiêu?" mid-interview: a group's amount in general, not a fact about
+# the person asked about — answered from the group's table, then the pending question is asked again.
+GENERAL_AMOUNT = re.compile(
+    r"\bnguoi (khuyet tat|cao tuoi|gia|nhiem hiv|don than|co cong)\b.*\b(bao nhieu|bn|may tram|muc)\b"
+)
 DONE = "done"  # eligibility_answer once nothing is left to ask: the form completes
 MAX_BUTTONS = 4
 
@@ -222,6 +229,17 @@ class ValidateEligibilityForm(FormValidationAction):
         text = str(value or "")
         message = tracker.latest_message or {}
         choice = next((str(e.get("value")) for e in message.get("entities", []) if e.get("entity") == "answer"), None)
+        if not choice and GENERAL_AMOUNT.search(fold(text)):
+            from actions.benefits import answer_group, topic_of  # benefits imports this module
+            from core.eligibility.understanding import understand
+
+            understood = understand(text, today())
+            topic = topic_of(understood) if understood.about is None else None
+            if topic:
+                level = understood.facts.get("disability_level")
+                await answer_group(dispatcher, topic, level if level in ("severe", "especially_severe") else None,
+                                   understood)  # fmt: skip
+                return {"eligibility_answer": None}  # the form asks its question again
         turn = follow_up(facts, about_of(context), question, text, today(), choice)
         if not turn.understood:
             dispatcher.utter_message(response="utter_eligibility_not_understood")

@@ -87,3 +87,15 @@ def test_what_is_settled_is_said_before_the_question_that_may_change_it() -> Non
     ask(dispatcher, {**question, "so_far": "Dạ, mẹ Bác được hỗ trợ chăm sóc 500.000 ₫/tháng."})
     assert dispatcher.messages[0]["text"].split("\n") == [
         "Dạ, mẹ Bác được hỗ trợ chăm sóc 500.000 ₫/tháng.", early, SO_FAR, question["text"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "general"),
+    [("ủa mà người khuyết tật nặng được bao nhiêu vậy", True), ("nguoi khuyet tat dac biet nang dc bn", True),
+     ("mẹ tôi khuyết tật nặng", False), ("không khuyết tật", False), ("người nhà tôi hộ nghèo", False)],
+)  # fmt: skip
+def test_a_groups_amount_asked_in_general_mid_interview_is_told_apart_from_a_fact(text: str, general: bool) -> None:
+    from actions.eligibility import GENERAL_AMOUNT
+    from core.text import fold
+
+    assert bool(GENERAL_AMOUNT.search(fold(text))) is general

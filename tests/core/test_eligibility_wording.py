@@ -68,7 +68,7 @@ def test_merit_answer_shows_tro_cap_and_phu_cap() -> None:
 def test_not_eligible_is_said_plainly() -> None:
     facts = Facts(age=40, household_type="none", disability_level="none", is_single_parent=False, infant_care="none",
                   has_pension=False)  # fmt: skip
-    assert answer(facts).startswith("Dạ, theo thông tin Bác cho biết, Bác chưa thuộc diện nhận trợ cấp hằng tháng")
+    assert answer(facts).startswith("Dạ, theo thông tin Bác cho biết, Bác chưa đủ điều kiện nhận trợ cấp hằng tháng")
 
 
 def test_funeral_answer_for_a_relative_who_died() -> None:

@@ -237,8 +237,14 @@ class ValidateEligibilityForm(FormValidationAction):
             topic = topic_of(understood) if understood.about is None else None
             if topic:
                 level = understood.facts.get("disability_level")
-                await answer_group(dispatcher, topic, level if level in ("severe", "especially_severe") else None,
+                table = CollectingDispatcher()
+                await answer_group(table, topic, level if level in ("severe", "especially_severe") else None,
                                    understood)  # fmt: skip
+                for said in table.messages:  # the table's text only: the question's buttons follow
+                    if said.get("text"):
+                        dispatcher.utter_message(text=said["text"])
+                    elif said.get("response"):
+                        dispatcher.utter_message(response=said["response"])
                 return {"eligibility_answer": None}  # the form asks its question again
         turn = follow_up(facts, about_of(context), question, text, today(), choice)
         if not turn.understood:

@@ -175,7 +175,8 @@ def first_answer(
         text = fill(words["eligible_many"], total=money(evaluation.monthly_total_vnd), what=listed)
     elif evaluation.care_support:
         family = facts.family_cares is True and not facts.carer
-        text = fill(words["care_family_only" if family else "care_only"], amount=money(evaluation.care_total_vnd))
+        key = ("care_family_only" if evaluation.complete else "care_family_so_far") if family else "care_only"
+        text = fill(words[key], amount=money(evaluation.care_total_vnd))  # "no allowance of its own" once settled
     elif evaluation.unknown_amounts:
         text = ""
     elif evaluation.possible and not evaluation.complete:

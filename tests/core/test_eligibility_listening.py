@@ -55,7 +55,8 @@ def test_the_rate_of_a_known_group_is_asked_before_the_age() -> None:
     ("text", "first"),
     [("tôi bị khuyết tật", "disability_level"), ("con tôi bị bại não", "disability_level"),
      ("ba em bi liet nua nguoi", "disability_level"), ("bố tôi bị khiếm thị", "disability_level"),
-     ("con tôi bị dị tật bẩm sinh", "disability_level"), ("tôi 70 tuổi, không lương hưu", None)],
+     ("con tôi bị dị tật bẩm sinh", "disability_level"), ("cháu tôi 7 tuổi mồ côi", "orphan_situation"),
+     ("tôi 70 tuổi, không lương hưu", None)],
 )  # fmt: skip
 def test_a_condition_named_without_its_level_is_asked_about_first(text: str, first: str | None) -> None:
     turn = opening(text, TODAY)

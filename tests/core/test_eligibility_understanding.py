@@ -180,3 +180,13 @@ def test_a_correction_does_not_answer_the_pending_question() -> None:
 def test_an_agents_shorthand_ko_kt_is_no_disability() -> None:
     facts = understand("KH 66t, ho can ngheo, ko KT", TODAY).facts
     assert facts == {"age": 66, "household_type": "near_poor", "disability_level": "none"}
+
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [("KH 70t KT dac biet nang", "especially_severe"), ("kh 45t kt nang, ko luong huu", "severe"),
+     ("khach 30 tuoi, KT DBN", "especially_severe")],
+)  # fmt: skip
+def test_an_agents_kt_shorthand_gives_the_level(text: str, level: str) -> None:
+    assert understand(text, TODAY).facts["disability_level"] == level

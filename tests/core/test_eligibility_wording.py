@@ -153,3 +153,12 @@ def test_the_usual_case_is_answered_before_the_questions_that_could_take_it_away
 )  # fmt: skip
 def test_no_early_answer_when_nothing_is_settled_or_the_answer_is_already_there(facts: Facts) -> None:
     assert early(facts) == ""
+
+
+
+def test_a_familys_care_support_said_while_questions_remain_does_not_say_there_is_nothing_else() -> None:
+    facts = Facts(age=20, disability_level="especially_severe", family_cares=True)
+    evaluation = evaluate(facts, NOW)
+    assert evaluation.next_question is not None
+    said = first_answer(evaluation, MOTHER, facts)
+    assert "hỗ trợ" in said and "không có trợ cấp hằng tháng riêng" not in said

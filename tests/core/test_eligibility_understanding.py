@@ -190,3 +190,13 @@ def test_an_agents_shorthand_ko_kt_is_no_disability() -> None:
 )  # fmt: skip
 def test_an_agents_kt_shorthand_gives_the_level(text: str, level: str) -> None:
     assert understand(text, TODAY).facts["disability_level"] == level
+
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [("khách hỏi bà cụ 80, không lương hưu", 80), ("me toi 82, ko luong huu", 82), ("tuổi 78, hộ nghèo", 78),
+     ("toi 2 con, nha ngheo", None), ("mẹ tôi 500 nghìn", None)],
+)  # fmt: skip
+def test_a_bare_number_right_after_the_person_is_their_age(text: str, age: int | None) -> None:
+    assert understand(text, TODAY).facts.get("age") == age

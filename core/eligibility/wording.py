@@ -86,7 +86,7 @@ def subject_name(about: About, age: Any = None) -> str:
         return "cháu bé"
     word = about.kin or relation["display"]
     if about.relation == "child":
-        word = "con"
+        word = about.kin if about.kin in ("con gái", "con trai") else "con"  # "con gái" kept whole
     return f"{word} {about.address}"
 
 

@@ -25,6 +25,7 @@ NAMES = [
     (About("relative", "grandmother", "bà nội", "Anh/Chị"), 78, "bà nội Anh/Chị"),
     (About("relative", "child", "con", "Anh/Chị", child=True), 8, "cháu bé"),
     (About("relative", "child", "con", "Anh/Chị", child=True), 30, "con Anh/Chị"),
+    (About("relative", "child", "con gái", "Anh/Chị", child=True), 30, "con gái Anh/Chị"),
     (About("agent", "customer", "bà ấy", "Anh/Chị"), 78, "bà cụ"),
     (About("agent", "customer", "", "Anh/Chị"), 40, "khách hàng"),
 ]

@@ -196,7 +196,7 @@ def _number(word: str) -> int | None:
 def _person_tails() -> frozenset[str]:
     """Words that end a person's mention ("mẹ tôi", "bà cụ", "khách"): a bare number right after is an age."""
     words = {phrase[-1] for phrase, _, _ in _tables()["lexicon"]} | {c.split()[-1] for c in CUSTOMER_WORDS}
-    return frozenset(words | POSSESSORS | {"tuoi"})
+    return frozenset((words | POSSESSORS | {"tuoi"}) - {"hang", "goi"})  # "thương binh hạng 2" is no age
 
 
 def _ages(toks: list[Token]) -> list[tuple[int, int]]:
@@ -222,7 +222,11 @@ def _ages(toks: list[Token]) -> list[tuple[int, int]]:
             found.append((i, value))
         elif i >= 1 and folded[i - 1] in ("moi", "chi", "da", "duoc") and after in ("", ",", ".", "roi", "thoi", "a"):
             found.append((i, value))  # "à nhầm, tôi mới 68", "mẹ đã 80 rồi": a number ending the phrase
-        elif i >= 1 and folded[i - 1] in _person_tails() and after in ("", ",", ".", ";", "roi", "thi", "ko", "khong"):
+        elif (
+            i >= 1
+            and (folded[i - 1] in _person_tails() or folded[max(0, i - 2) : i] == ["khach", "hang"])
+            and after in ("", ",", ".", ";", "roi", "thi", "ko", "khong")
+        ):
             found.append((i, value))  # "bà cụ 80, không lương hưu", "me toi 82, ko luong huu", "tuổi 78"
     low, high = BOUNDS["age"]
     return [(i, v) for i, v in found if low <= v <= high]

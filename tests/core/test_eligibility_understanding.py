@@ -69,6 +69,8 @@ SAID = [
      ("relative", "grandchild", "Anh/Chị")),
     ("nha ko ngheo, co con chau nuoi", {"household_type": "none"}, None),  # "có con cháu": nobody named
     ("ong noi em la tb 41%", {"merit_group": "war_invalid", "injury_rate": 41}, ("relative", "grandfather", "Anh/Chị")),
+    ("ba toi bi thuong trong chien tranh, ty le 61%", {"merit_group": "war_invalid", "injury_rate": 61},
+     ("relative", "father", "Bác")),
     ("em nuôi 3 bé một mình, hộ nghèo", {"is_single_parent": True, "children_in_care": 3, "household_type": "poor"},
      ("self", "self", "Anh/Chị")),
     ("ông tôi 80 mấy tuổi rồi", {"age": 80}, ("relative", "grandfather", "Anh/Chị")),
@@ -196,7 +198,8 @@ def test_an_agents_kt_shorthand_gives_the_level(text: str, level: str) -> None:
 @pytest.mark.parametrize(
     ("text", "age"),
     [("khách hỏi bà cụ 80, không lương hưu", 80), ("me toi 82, ko luong huu", 82), ("tuổi 78, hộ nghèo", 78),
-     ("toi 2 con, nha ngheo", None), ("mẹ tôi 500 nghìn", None)],
+     ("khách hàng 80, ko luong huu", 80), ("toi 2 con, nha ngheo", None), ("mẹ tôi 500 nghìn", None),
+     ("ong toi la thuong binh hang 2", None)],
 )  # fmt: skip
 def test_a_bare_number_right_after_the_person_is_their_age(text: str, age: int | None) -> None:
     assert understand(text, TODAY).facts.get("age") == age

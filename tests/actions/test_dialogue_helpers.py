@@ -99,3 +99,11 @@ def test_a_groups_amount_asked_in_general_mid_interview_is_told_apart_from_a_fac
     from core.text import fold
 
     assert bool(GENERAL_AMOUNT.search(fold(text))) is general
+
+
+def test_a_wallet_that_cannot_receive_the_allowance_is_answered_with_what_can() -> None:
+    from actions.faq import WALLET_NEXT_STEPS
+
+    titles = [button["title"] for button in WALLET_NEXT_STEPS]
+    assert any("ngân hàng" in title for title in titles) and any("tiền mặt" in title for title in titles)
+    assert {button["payload"] for button in WALLET_NEXT_STEPS} == {"/link_account", "/payment_schedule"}

@@ -23,6 +23,7 @@ from core.rules import load_yaml, loaded_once
 from core.text import fold, has_diacritics, teencode
 
 NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6}
+COUNTED = [[word] for word in ("chau", "dua", "be", "nguoi", "thang", "nam", "tuoi", "lan", "trieu", "tram", "liet")]
 POSSESSORS = {"toi", "tui", "em", "e", "minh", "mk", "chau", "con", "bac", "ta", "to", "tao", "nha"}
 YOUNGER_SELF = {"em", "e", "minh", "mk", "chau"}
 NEUTRAL_SELF = {"toi", "tui", "to", "ta"}
@@ -125,6 +126,9 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
             )
             index += size
             continue
+        if folded[index] == "ba" and folded[index + 1 : index + 2] in COUNTED:
+            index += 1  # "nuôi ba cháu", "ba đứa nhỏ": the number three, not "ba" (father)
+            continue
         matched = None
         for phrase, key, word in _tables()["lexicon"]:
             if _match_at(folded, index, phrase) and (
@@ -196,7 +200,8 @@ def _number(word: str) -> int | None:
 def _person_tails() -> frozenset[str]:
     """Words that end a person's mention ("mẹ tôi", "bà cụ", "khách"): a bare number right after is an age."""
     words = {phrase[-1] for phrase, _, _ in _tables()["lexicon"]} | {c.split()[-1] for c in CUSTOMER_WORDS}
-    return frozenset((words | POSSESSORS | {"tuoi"}) - {"hang", "goi"})  # "thương binh hạng 2" is no age
+    # Not "thương binh hạng 2", nor the children's "đứa nhỏ 2, 5 và 7 tuổi".
+    return frozenset((words | POSSESSORS | {"tuoi"}) - {"hang", "goi", "nho", "be", "dua", "con", "chau"})
 
 
 def _ages(toks: list[Token]) -> list[tuple[int, int]]:
@@ -377,6 +382,8 @@ def understand(text: str, today: date) -> Understood:
         subject = selves[0] if selves else None
 
     facts = _fact_patterns(expanded)
+    if subject is not None and subject.relation == "spouse" and facts.get("is_single_parent"):
+        subject = selves[0] if selves else None  # "vợ tôi mất, tôi nuôi 3 đứa nhỏ": the typer raises them alone
     ages = _ages(toks)
     subject_age, children_ages = None, []
     for index, age in ages:

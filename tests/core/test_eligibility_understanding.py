@@ -203,3 +203,13 @@ def test_an_agents_kt_shorthand_gives_the_level(text: str, level: str) -> None:
 )  # fmt: skip
 def test_a_bare_number_right_after_the_person_is_their_age(text: str, age: int | None) -> None:
     assert understand(text, TODAY).facts.get("age") == age
+
+
+
+def test_ba_before_a_count_is_three_and_a_dead_spouse_is_not_the_person_asked_about() -> None:
+    three = understand("tôi ly hôn, một mình nuôi ba cháu, nhà nghèo", TODAY)
+    assert three.facts["children_in_care"] == 3 and three.about is not None and three.about.relation == "self"
+    widower = understand("vo toi mat roi, toi nuoi 2 dua con nho, ho ngheo", TODAY)
+    assert widower.facts["is_single_parent"] is True and widower.about is not None
+    assert widower.about.relation == "self"
+    assert understand("ba tôi 80 tuổi", TODAY).about.relation == "father"  # type: ignore[union-attr]

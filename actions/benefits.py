@@ -177,7 +177,8 @@ class ActionAnswerAmountQuestion(Action):
         understood = understand(text if not text.startswith("/") else "", today())
         if about_someone(understood):
             return [FollowupAction("action_eligibility_from_amount_question")]
-        topic = tracker.get_slot("beneficiary_group") or topic_of(understood)
+        # The group the words name ("mẹ của liệt sĩ": martyr_family) before the model's broader entity ("merit").
+        topic = topic_of(understood) or tracker.get_slot("beneficiary_group")
         if topic:
             level = tracker.get_slot("disability_level") or understood.facts.get("disability_level")
             level = level if level in ("severe", "especially_severe") else None

@@ -10,6 +10,7 @@ answer; the first bubble gives the amount, the basis comes on request ("Căn c�
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -22,10 +23,16 @@ from actions.common.busy import answers_busy
 from clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
 from core.eligibility import About, Facts
 from core.eligibility.dialogue import Turn, follow_up, opening
-from core.eligibility.wording import acknowledge
+from core.eligibility.wording import FIRST_ANSWER_MAX, acknowledge
 from core.formatting import vietnam_today
+from core.text import fold
 
 SO_FAR = "Cháu hỏi thêm để xem có được nhiều hơn không:"
+# "ủa mà người khuyết tật nặng được bao nhiêu?" mid-interview: a group's amount in general, not a fact about
+# the person asked about — answered from the group's table, then the pending question is asked again.
+GENERAL_AMOUNT = re.compile(
+    r"\bnguoi (khuyet tat|cao tuoi|gia|nhiem hiv|don than|co cong)\b.*\b(bao nhieu|bn|may tram|muc)\b"
+)
 DONE = "done"  # eligibility_answer once nothing is left to ask: the form completes
 MAX_BUTTONS = 4
 
@@ -54,6 +61,8 @@ def about_of(context: dict[str, Any]) -> About:
 def remember(turn: Turn, context: dict[str, Any]) -> dict[str, Any]:
     """The context after a turn: who is asked about, and the period if one was named."""
     context = context | {"about": turn.about.to_dict()}
+    if turn.ask_first:
+        context["ask_first"] = list(turn.ask_first)
     if turn.period is not None:
         context |= {"on": turn.period[0].isoformat(), "until": turn.period[1].isoformat()}
     return context
@@ -67,7 +76,7 @@ def days(context: dict[str, Any]) -> tuple[date, date | None]:
 
 async def evaluate(facts: dict[str, Any], context: dict[str, Any]) -> PreCheck:
     on, until = days(context)
-    return await EligibilityClient().evaluate(facts, on, until, context.get("about"))
+    return await EligibilityClient().evaluate(facts, on, until, context.get("about"), context.get("ask_first"))
 
 
 def question_slot(check: PreCheck) -> dict[str, Any] | None:
@@ -76,7 +85,7 @@ def question_slot(check: PreCheck) -> dict[str, Any] | None:
         return None
     so_far = check.monthly_total_vnd + sum(int(item.get("amount_vnd") or 0) for item in check.care_support)
     return {"fact": question.fact, "type": question.type, "text": question.text, "options": list(question.options),
-            "so_far": check.first if so_far else ""}  # fmt: skip
+            "so_far": check.first if so_far else "", "early": check.early}  # fmt: skip
 
 
 def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str = "") -> None:
@@ -93,8 +102,11 @@ def ask(dispatcher: CollectingDispatcher, question: dict[str, Any], before: str 
         for index, (_, label) in enumerate(options, start=1)
     ]
     text = question["text"]
+    early = question.get("early") if isinstance(question.get("early"), str) else ""
     if isinstance(question.get("so_far"), str) and question["so_far"]:
-        text = f"{question['so_far']}\n{SO_FAR}\n{text}"
+        text = "\n".join(part for part in (question["so_far"], early, SO_FAR, text) if part)
+    elif early:  # what is already settled, before the question that may change it
+        text = f"{early}\n{text}"
     if before:
         text = f"{before}\n{text}"
     dispatcher.utter_message(text=text, buttons=buttons)
@@ -128,8 +140,31 @@ async def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
     lead = " ".join(part for part in (turn.note, heard) if part)  # the answer itself names the person
     if lead:
         context["lead"] = lead  # said with the first question, or before the answer
-    elif not check.complete:
+    elif not check.complete and not check.early:  # an early answer is said first, with the question
         dispatcher.utter_message(response="utter_eligibility_intro")
+    return start_events(facts, context, check)
+
+
+async def correct(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A correction after the answer ("à nhầm, tôi mới 68"): the facts of the last pre-check with the
+    new value, acknowledged, and the interview goes on from there. None when nothing usable was said."""
+    message = tracker.latest_message or {}
+    context = context_of(tracker)
+    turn = follow_up(dict(tracker.get_slot("eligibility_facts") or {}), about_of(context), None,
+                     str(message.get("text") or ""), today())  # fmt: skip
+    if not turn.understood:
+        return None
+    facts, context = turn.facts, remember(turn, context)
+    try:
+        check = await evaluate(facts, context)
+    except Refused:
+        return None
+    except ServiceUnavailable:
+        dispatcher.utter_message(response="utter_service_busy")
+        return start_events(facts, context, None)
+    changed = turn.corrected or turn.told
+    heard = acknowledge(changed, turn.about, Facts.from_dict(_known(facts)), corrected=True)
+    context["lead"] = " ".join(part for part in (turn.note, heard) if part)
     return start_events(facts, context, check)
 
 
@@ -194,6 +229,23 @@ class ValidateEligibilityForm(FormValidationAction):
         text = str(value or "")
         message = tracker.latest_message or {}
         choice = next((str(e.get("value")) for e in message.get("entities", []) if e.get("entity") == "answer"), None)
+        if not choice and GENERAL_AMOUNT.search(fold(text)):
+            from actions.benefits import answer_group, topic_of  # benefits imports this module
+            from core.eligibility.understanding import understand
+
+            understood = understand(text, today())
+            topic = topic_of(understood) if understood.about is None else None
+            if topic:
+                level = understood.facts.get("disability_level")
+                table = CollectingDispatcher()
+                await answer_group(table, topic, level if level in ("severe", "especially_severe") else None,
+                                   understood)  # fmt: skip
+                for said in table.messages:  # the table's text only: the question's buttons follow
+                    if said.get("text"):
+                        dispatcher.utter_message(text=said["text"])
+                    elif said.get("response"):
+                        dispatcher.utter_message(response=said["response"])
+                return {"eligibility_answer": None}  # the form asks its question again
         turn = follow_up(facts, about_of(context), question, text, today(), choice)
         if not turn.understood:
             dispatcher.utter_message(response="utter_eligibility_not_understood")
@@ -232,9 +284,12 @@ class ActionEligibilityResult(Action):
         except (ServiceUnavailable, Refused):
             dispatcher.utter_message(response="utter_service_busy")
             return reset
-        if lead:
+        text = check.first
+        if lead and len(lead) + 1 + len(text) <= FIRST_ANSWER_MAX:
+            text = f"{lead} {text}"  # "cháu sửa lại: …" and the answer it leads to fit one screen together
+        elif lead:
             dispatcher.utter_message(text=lead)
-        dispatcher.utter_message(text=check.first, buttons=RESULT_BUTTONS)
+        dispatcher.utter_message(text=text, buttons=RESULT_BUTTONS)
         return [*reset, SlotSet("eligibility_context", context)]
 
 

@@ -127,10 +127,15 @@ async def route_by_content(
     found = await commune_named(tracker)
     if found:
         return await tell_schedules(dispatcher, found)
-    from actions.eligibility import start
+    from actions.eligibility import correct, start
     from core.eligibility.understanding import understand
 
-    if understand(text, vietnam_today()).facts:
+    understood = understand(text, vietnam_today())
+    if understood.corrected and understood.facts and tracker.get_slot("eligibility_facts"):
+        corrected = await correct(dispatcher, tracker)  # "à nhầm, tôi mới 68" after an answer: the same pre-check
+        if corrected is not None:
+            return [*corrected, FollowupAction("eligibility_form")]
+    if understood.facts:
         return [*await start(dispatcher, tracker), FollowupAction("eligibility_form")]
     return None
 

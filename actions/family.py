@@ -73,6 +73,22 @@ TYPER_FIRST = re.compile(r"^(con|con gai|con trai|chau|em|minh|toi)\s+(muon|dinh
 PAIRS = {"bo me": "bố mẹ", "ba me": "ba mẹ", "cha me": "cha mẹ", "ba ma": "ba má", "ong ba": "ông bà"}
 
 
+# The relations a relative typing on the verified person's own phone calls that person, by the registry gender.
+OWNER_RELATIONS = {"F": {"mother", "grandmother"}, "M": {"father", "grandfather"}}
+# Registry groups of people nobody calls "mẹ"/"bố": not a beneficiary, or a child's own allowance.
+NOT_A_PARENT = {"", "NONE", "BTXH_K1", "BTXH_K2", "BTXH_K3"}
+
+
+def may_be_owner(person: Person, relation: str, helping: list[Person]) -> bool:
+    """ "Tiền của mẹ em về chưa" typed in the mother's own verified session: a son or daughter typing
+    for her on her phone, not a helper asking for someone else. True when the verified person is a
+    beneficiary (a helper who receives nothing is asking for someone else), helps nobody and is of
+    the relation's gender; the answer then names whose data it is, as every answer does."""
+    if helping or person.helping is not None or person.group_code in NOT_A_PARENT:
+        return False
+    return relation in OWNER_RELATIONS.get(person.gender, set())
+
+
 def said_relation(tracker: Tracker) -> str | None:
     text = fold_words(str(tracker.latest_message.get("text") or ""))
     if (typer := TYPER_FIRST.match(text)) and (after := relation_of(text[typer.end() :])):
@@ -158,6 +174,8 @@ async def whose_data(
                 dispatcher.utter_message(text=f"Dạ, yêu cầu giúp {who(relation)} đang chờ {pending.named} "
                                          f"đồng ý trong VNeID (mã {pending.code}).")  # fmt: skip
                 return None, []
+            if may_be_owner(person, relation, helping):
+                return person, chosen_events(person)
             dispatcher.utter_message(
                 text=f"Dạ, Bác chưa được {who(relation)} ủy quyền nên cháu chưa xem được thông tin của "
                 f"{who(relation)}. Bác muốn gửi yêu cầu ủy quyền không ạ?",

@@ -62,6 +62,13 @@ def wallet_answer(text: str) -> str | None:
     return None
 
 
+# After "this wallet cannot receive the allowance": what can (issue 13 §5: a bank instead, or cash).
+WALLET_NEXT_STEPS = [
+    {"title": "1. Liên kết tài khoản ngân hàng hoặc ví Mobile Money", "payload": "/link_account"},
+    {"title": "2. Nhận tiền mặt ở xã", "payload": "/payment_schedule"},
+]
+
+
 class ActionFaq(Action):
     def name(self) -> str:
         return "action_faq"
@@ -75,9 +82,7 @@ class ActionFaq(Action):
             return []
         answer = wallet_answer(text)
         if key in ("faq/ewallets", "faq/no_bank_account") and answer:
-            dispatcher.utter_message(
-                text=answer, buttons=[{"title": "1. Liên kết tài khoản", "payload": "/link_account"}]
-            )
+            dispatcher.utter_message(text=answer, buttons=WALLET_NEXT_STEPS)  # what can be done instead
             return []
         if key == "faq/cash_payment" and tracker.get_slot("commune"):
             try:

@@ -25,7 +25,8 @@ class Question:
 class PreCheck:
     """The eligibility service's answer for the facts gathered so far (see core/eligibility/).
 
-    `first` is the answer worded for the first bubble, `details` the basis, papers and where to apply.
+    `first` is the answer worded for the first bubble, `details` the basis, papers and where to apply,
+    `early` what the facts so far already settle while questions remain ("" when nothing).
     """
 
     benefits: tuple[dict[str, Any], ...]
@@ -39,6 +40,7 @@ class PreCheck:
     first: str = ""
     details: str = ""
     one_time: tuple[dict[str, Any], ...] = ()
+    early: str = ""
 
     @property
     def complete(self) -> bool:
@@ -63,6 +65,7 @@ class PreCheck:
             first=body.get("answer", {}).get("first", ""),
             details=body.get("answer", {}).get("details", ""),
             one_time=tuple(body.get("one_time", [])),
+            early=body.get("answer", {}).get("early", ""),
         )
 
 
@@ -83,13 +86,21 @@ class EligibilityClient(ServiceClient):
         return [BenefitAmount(**row) for row in rows]  # the service's own shape (core/rules.py)
 
     async def evaluate(
-        self, facts: dict[str, Any], on: date, until: date | None = None, about: dict[str, Any] | None = None
+        self,
+        facts: dict[str, Any],
+        on: date,
+        until: date | None = None,
+        about: dict[str, Any] | None = None,
+        ask_first: list[str] | None = None,
     ) -> PreCheck:
         """Pre-check a person from the facts told so far; the service keeps nothing about them.
 
-        `until` asks about a stretch of days (a month, a year); `about` names the person in the answer.
+        `until` asks about a stretch of days (a month, a year); `about` names the person in the answer;
+        `ask_first` the facts to ask before others while they matter ("tôi bị khuyết tật": the level).
         """
         body: dict[str, Any] = {"facts": facts, "on": on.isoformat()}
+        if ask_first:
+            body["ask_first"] = ask_first
         if until is not None and until != on:
             body["until"] = until.isoformat()
         if about:

@@ -31,6 +31,7 @@ class Person:
     helper_name: str | None = None
     helping: Person | None = None  # whom this helper is looking at now (None: themself)
     phone_last4: str = ""  # the registry phone's last 4 digits (an agent's callback)
+    gender: str = ""  # the verified person's "M" or "F" from the registry ("" when not known)
 
     @property
     def subject(self) -> Person:
@@ -60,6 +61,7 @@ def session_person(body: dict[str, Any]) -> Person:
     return Person(
         **{name: body[name] for name in BASIC}, helping=helped_person(helping) if helping else None,
         phone_last4=body.get("phone_last4") or "",
+        gender=body.get("gender") or "",
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from core.eligibility.understanding import parse_reply, rate_in, understand
+from core.eligibility.understanding import asks_first, parse_reply, rate_in, understand
 from core.eligibility.wording import About, texts
 from core.text import fold
 
@@ -33,6 +33,7 @@ class Turn:
     understood: bool = True  # the message said something usable
     corrected: dict[str, Any] = field(default_factory=dict)  # facts that replaced an earlier value
     told: dict[str, Any] = field(default_factory=dict)  # facts read from the words (not the button)
+    ask_first: tuple[str, ...] = ()  # a condition was named without these facts: asked before the others
 
 
 def clamp(period: tuple[date, date] | None, today: date) -> tuple[tuple[date, date] | None, str]:
@@ -56,7 +57,8 @@ def opening(text: str, today: date) -> Turn:
         note = " ".join(part for part in (note, texts()["texts"]["each"]) if part)
     about = understood.about or About()
     facts = dict(understood.facts)
-    return Turn(facts, about, period, note, bool(facts or understood.about), told=dict(facts))
+    first = tuple(fact for fact in asks_first(text) if fact not in facts)
+    return Turn(facts, about, period, note, bool(facts or understood.about or first), told=dict(facts), ask_first=first)
 
 
 def follow_up(
@@ -73,10 +75,14 @@ def follow_up(
     if understood.corrected and understood.facts and not choice:
         answer = None  # "à không, 79 tuổi" corrects what was said; it does not answer the pending question
     facts = dict(facts)
-    if understood.about and understood.about.relation not in (about.relation, "self"):
+    young = {"child", "grandchild"}
+    same_child = about.relation in young and understood.about is not None and understood.about.relation in young
+    if understood.about and understood.about.relation not in (about.relation, "self") and not same_child:
         facts, about = {}, understood.about  # another person now: "còn mẹ tôi 79 tuổi thì sao"
     period, note = clamp(understood.period, today)
     told = dict(understood.facts)
+    if (about.child or about.relation in young) and "age" not in told and len(understood.children_ages) == 1:
+        told["age"] = understood.children_ages[0]  # "cháu 6 tuổi" about the child asked about: the child's age
     if facts.get("merit_group") and "injury_rate" not in told and (rate := rate_in(text)) is not None:
         told["injury_rate"] = rate  # "nhầm, 61% chứ": the rate of the group already said
     if not answer and not told and understood.period is None:

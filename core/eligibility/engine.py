@@ -114,6 +114,7 @@ class Evaluation:
     hedged: bool = False  # something in the answer is not confirmed ("chưa chắc chắn")
     questions_left: int = 0
     rules_applied: tuple[str, ...] = ()  # how the benefits combine or are excluded, each with its article
+    excluded: tuple[tuple[str, str], ...] = ()  # (benefit group, citation): met by its own text, excluded by another
 
     @property
     def complete(self) -> bool:
@@ -355,12 +356,14 @@ class Run:
         return found
 
 
-def evaluate(facts: Facts, on: date, local_standard_vnd: int = 0) -> Evaluation:
+def evaluate(facts: Facts, on: date, local_standard_vnd: int = 0, ask_first: tuple[str, ...] = ()) -> Evaluation:
     """The benefits `facts` lead to on day `on`, and what to ask next.
 
     `local_standard_vnd` is a province's higher mức chuẩn (k3 Điều 4 NĐ 20/2021 as amended by
-    NĐ 76/2024); it never lowers the national one. Raises UnknownBenefit for a day before the
-    rules were in force (01/7/2021), FactError for values outside the rules' value sets.
+    NĐ 76/2024); it never lowers the national one. `ask_first`: facts the person's words make the
+    natural next question (a disability named without its level), asked first while they matter.
+    Raises UnknownBenefit for a day before the rules were in force (01/7/2021), FactError for values
+    outside the rules' value sets.
     """
     from core.eligibility import questions  # the question picker evaluates alternatives with this module
 
@@ -369,7 +372,7 @@ def evaluate(facts: Facts, on: date, local_standard_vnd: int = 0) -> Evaluation:
     national = run.rules.rules.standard_on("social_assistance", on).amount
     standard = max(national, local_standard_vnd)
     merit_standard = run.rules.rules.standard_on("merit", on).amount
-    plan = questions.plan(run)
+    plan = questions.plan(run, ask_first)
     paid_keys = {id(item) for item in run.paid}
     unpaid = [
         replace(item, paid=False) for item in run.certain if item.amount_vnd is not None and id(item) not in paid_keys
@@ -416,7 +419,22 @@ def evaluate(facts: Facts, on: date, local_standard_vnd: int = 0) -> Evaluation:
         hedged=hedged,
         questions_left=plan.left,
         rules_applied=tuple(rules_applied),
+        excluded=_excluded(run),
     )
+
+
+def _excluded(run: Run) -> tuple[tuple[str, str], ...]:
+    """The monthly benefits whose own text the facts meet but an exclusion rule takes away (Điều 51
+    Luật Người khuyết tật for a pensioner), with the exclusion's citation: the answer says so first."""
+    found: dict[str, str] = {}
+    for exclusion in run.rules.data["exclusions"]:
+        if not exclusion["text"] or run.ctx.condition(exclusion["when"])[0] is not True:
+            continue
+        for row in run.rules.data["monthly"]:
+            if row["group"] in exclusion["groups"] and run._in_force(row):
+                if run.ctx.condition(row["when"])[0] is True:
+                    found.setdefault(row["group"], exclusion["citation"])
+    return tuple(found.items())
 
 
 def _combined_unconfirmed(run: Run) -> bool:
@@ -542,7 +560,7 @@ class Segment:
 
 
 def evaluate_range(
-    facts: Facts, start: date, end: date, local_standard_vnd: int = 0
+    facts: Facts, start: date, end: date, local_standard_vnd: int = 0, ask_first: tuple[str, ...] = ()
 ) -> tuple[Evaluation, tuple[Segment, ...]]:
     """The answer for every stretch of [start, end] with its own amounts, and the evaluation of the last one.
 
@@ -553,7 +571,7 @@ def evaluate_range(
     evaluations = []
     for index, day in enumerate(days):
         last = days[index + 1] - timedelta(days=1) if index + 1 < len(days) else end
-        result = evaluate(facts, day, local_standard_vnd)
+        result = evaluate(facts, day, local_standard_vnd, ask_first)
         evaluations.append(result)
         lines = tuple((item.key, item.amount_vnd) for item in result.benefits if item.paid)
         if segments and (segments[-1].monthly_total_vnd, segments[-1].care_total_vnd, segments[-1].benefits) == (

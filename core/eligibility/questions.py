@@ -213,14 +213,18 @@ def question_for(run: Run, fact: str) -> Question:
     )
 
 
-def plan(run: Run) -> Plan:
-    """The next question, the benefits still open, and what the "không biết" answers leave undecided."""
+def plan(run: Run, ask_first: tuple[str, ...] = ()) -> Plan:
+    """The next question, the benefits still open, and what the "không biết" answers leave undecided.
+    A fact in `ask_first` that can still change the answer is asked before the others."""
     plain, sensitive, rows, gated = _candidates(run)
     decided = bool(run.paid or run.care or [item for item in run.one_time() if not item.later])
     fact = None
     alone = {next(iter(row.open_facts)) for row in rows if len(row.open_facts) == 1}
     first = sorted(f for f in plain & alone if run.rules.question(f).get("first"))
-    if first:  # the one fact a benefit still waits for, and its main amount hangs on it (eligibility.yaml `first`)
+    wanted = [f for f in ask_first if f in plain]
+    if wanted:
+        fact = wanted[0]
+    elif first:  # the one fact a benefit still waits for, and its main amount hangs on it (eligibility.yaml `first`)
         fact = min(first, key=run.rules.order)
     elif plain:
         fact = min(plain, key=lambda f: _score(run, f))

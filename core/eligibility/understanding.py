@@ -23,6 +23,7 @@ from core.rules import load_yaml, loaded_once
 from core.text import fold, has_diacritics, teencode
 
 NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6}
+COUNTED = [[word] for word in ("chau", "dua", "be", "nguoi", "thang", "nam", "tuoi", "lan", "trieu", "tram", "liet")]
 POSSESSORS = {"toi", "tui", "em", "e", "minh", "mk", "chau", "con", "bac", "ta", "to", "tao", "nha"}
 YOUNGER_SELF = {"em", "e", "minh", "mk", "chau"}
 NEUTRAL_SELF = {"toi", "tui", "to", "ta"}
@@ -80,7 +81,14 @@ def _tables() -> dict[str, Any]:
         "death": re.compile(data["death"]),
         "corrections": [re.compile(p) for p in data["corrections"]],
         "agent": [tuple(w.split()) for w in data["agent_words"]],
+        "ask_first": {fact: [re.compile(p) for p in patterns] for fact, patterns in data.get("ask_first", {}).items()},
     }
+
+
+def asks_first(text: str) -> tuple[str, ...]:
+    """Facts a condition named without them needs first ("tôi bị khuyết tật": the level), in the rules' order."""
+    folded = " " + " ".join(t.word for t in tokens(text)) + " "
+    return tuple(fact for fact, patterns in _tables()["ask_first"].items() if any(p.search(folded) for p in patterns))
 
 
 def tokens(text: str) -> list[Token]:
@@ -105,6 +113,9 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
     found: list[Mention] = []
     index = 0
     while index < len(toks):
+        if folded[index : index + 2] == ["con", "chau"]:
+            index += 2  # "con cháu": the family's younger people in general, nobody named
+            continue
         customer = next((c for c in CUSTOMER_WORDS if _match_at(folded, index, tuple(c.split()))), None)
         if customer:
             size = len(customer.split())
@@ -114,6 +125,9 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 )
             )
             index += size
+            continue
+        if folded[index] == "ba" and folded[index + 1 : index + 2] in COUNTED:
+            index += 1  # "nuôi ba cháu", "ba đứa nhỏ": the number three, not "ba" (father)
             continue
         matched = None
         for phrase, key, word in _tables()["lexicon"]:
@@ -145,8 +159,10 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 "ve",
                 "thi",
             }
+            verb = not marks and phrase == ("co",) and owner in ("con", "chau")  # "co con chau nuoi": "có", not "cô"
             if (
                 owner in POSSESSORS
+                and not verb
                 and not (key == "child" and owner == "con")
                 and (key not in ("mother",) or at_start or marks)
             ):
@@ -180,8 +196,16 @@ def _number(word: str) -> int | None:
     return NUMBER_WORDS.get(word)
 
 
+@loaded_once  # loaded again when a rules file changes
+def _person_tails() -> frozenset[str]:
+    """Words that end a person's mention ("mẹ tôi", "bà cụ", "khách"): a bare number right after is an age."""
+    words = {phrase[-1] for phrase, _, _ in _tables()["lexicon"]} | {c.split()[-1] for c in CUSTOMER_WORDS}
+    # Not "thương binh hạng 2", nor the children's "đứa nhỏ 2, 5 và 7 tuổi".
+    return frozenset((words | POSSESSORS | {"tuoi"}) - {"hang", "goi", "nho", "be", "dua", "con", "chau"})
+
+
 def _ages(toks: list[Token]) -> list[tuple[int, int]]:
-    """(token index, age) for "82 tuổi", "82t", "năm nay 82", and both numbers of "3 và 5 tuổi"."""
+    """(token index, age) for "82 tuổi", "82t", "năm nay 82", "mới 68", and both numbers of "3 và 5 tuổi"."""
     folded = [t.folded for t in toks]
     found = []
     for i, word in enumerate(folded):
@@ -189,8 +213,8 @@ def _ages(toks: list[Token]) -> list[tuple[int, int]]:
             continue
         value = int(word)
         after = folded[i + 1] if i + 1 < len(folded) else ""
-        if after in ("tuoi", "t"):
-            found.append((i, value))
+        if after in ("tuoi", "t") or (after == "may" and folded[i + 2 : i + 3] in (["tuoi"], ["t"])):
+            found.append((i, value))  # "80 tuổi", "80t", "80 mấy tuổi" (at least 80)
         elif (
             after in ("va", ",") and i + 3 < len(folded) and folded[i + 2].isdigit() and folded[i + 3] in ("tuoi", "t")
         ):
@@ -201,6 +225,14 @@ def _ages(toks: list[Token]) -> list[tuple[int, int]]:
             i >= 1 and folded[i - 1] in ("tren", "ngoai") and after in ("", ",", ".", "roi", "ma", "thi", "co", "khong")
         ):
             found.append((i, value))
+        elif i >= 1 and folded[i - 1] in ("moi", "chi", "da", "duoc") and after in ("", ",", ".", "roi", "thoi", "a"):
+            found.append((i, value))  # "à nhầm, tôi mới 68", "mẹ đã 80 rồi": a number ending the phrase
+        elif (
+            i >= 1
+            and (folded[i - 1] in _person_tails() or folded[max(0, i - 2) : i] == ["khach", "hang"])
+            and after in ("", ",", ".", ";", "roi", "thi", "ko", "khong")
+        ):
+            found.append((i, value))  # "bà cụ 80, không lương hưu", "me toi 82, ko luong huu", "tuổi 78"
     low, high = BOUNDS["age"]
     return [(i, v) for i, v in found if low <= v <= high]
 
@@ -212,6 +244,9 @@ def _birth_year(toks: list[Token], today: date) -> int | None:
             for ahead in folded[i + 1 : i + 4]:
                 if ahead.isdigit() and len(ahead) == 4 and 1880 <= int(ahead) <= today.year:
                     return int(ahead)
+                if ahead.isdigit() and len(ahead) == 2:  # "sinh năm 45": 1945; "sn 19": 2019 (not 1919)
+                    year = 2000 + int(ahead)
+                    return year if year <= today.year else year - 100
     return None
 
 
@@ -347,6 +382,8 @@ def understand(text: str, today: date) -> Understood:
         subject = selves[0] if selves else None
 
     facts = _fact_patterns(expanded)
+    if subject is not None and subject.relation == "spouse" and facts.get("is_single_parent"):
+        subject = selves[0] if selves else None  # "vợ tôi mất, tôi nuôi 3 đứa nhỏ": the typer raises them alone
     ages = _ages(toks)
     subject_age, children_ages = None, []
     for index, age in ages:

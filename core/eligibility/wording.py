@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
+from itertools import product
 from typing import Any
 
-from core.eligibility.engine import Evaluation, Item, Question, Segment
-from core.eligibility.facts import Facts
+from core.eligibility.engine import Evaluation, Item, Question, Segment, evaluate
+from core.eligibility.facts import UNKNOWN, Facts
+from core.eligibility.spec import spec
 from core.formatting import money
 from core.rules import load_yaml, loaded_once
 
@@ -84,7 +86,7 @@ def subject_name(about: About, age: Any = None) -> str:
         return "cháu bé"
     word = about.kin or relation["display"]
     if about.relation == "child":
-        word = "con"
+        word = about.kin if about.kin in ("con gái", "con trai") else "con"  # "con gái" kept whole
     return f"{word} {about.address}"
 
 
@@ -173,7 +175,8 @@ def first_answer(
         text = fill(words["eligible_many"], total=money(evaluation.monthly_total_vnd), what=listed)
     elif evaluation.care_support:
         family = facts.family_cares is True and not facts.carer
-        text = fill(words["care_family_only" if family else "care_only"], amount=money(evaluation.care_total_vnd))
+        key = ("care_family_only" if evaluation.complete else "care_family_so_far") if family else "care_only"
+        text = fill(words[key], amount=money(evaluation.care_total_vnd))  # "no allowance of its own" once settled
     elif evaluation.unknown_amounts:
         text = ""
     elif evaluation.possible and not evaluation.complete:
@@ -285,3 +288,78 @@ def acknowledge(told: Mapping[str, Any], about: About, facts: Facts, corrected: 
     words = texts()["texts"]
     template = words["ack_corrected"] if corrected else words["ack"]
     return _fill(template, about, facts, told=", ".join(phrases[:5]))
+
+
+EARLY_MAX_FACTS = 1  # an "if" answer names one condition, the usual case, or it is no answer
+_AGE_FACTS = {"age", "birth_year", "birth_month"}  # the amount itself may hang on age: never assumed
+
+
+def early_answer(evaluation: Evaluation, about: About, facts: Facts, local_standard_vnd: int = 0) -> str:
+    """Said with the first question when the opening message already settles something and nothing is
+    paid yet: a benefit the facts meet but an exclusion takes away ("không được … vì đang có lương hưu
+    (khoản 1 Điều 51 Luật Người khuyết tật 2010)"), or the best benefit still open and the one or two
+    plain condition it waits for, in its usual value ("nếu mẹ Bác không có lương hưu thì … 1.250.000 ₫/tháng"). "" when
+    the interview is over, a monthly amount is already paid (that answer comes first anyway), or neither holds."""
+    if evaluation.complete or evaluation.deceased or evaluation.monthly_total_vnd:
+        return ""
+    words = texts()
+    for group, citation in evaluation.excluded:
+        why = next((phrase for fact, phrase in words["excluded_because"].items() if _holds(facts, fact)), None)
+        name = words["short"].get(group)
+        if why and name:
+            return _fill(words["texts"]["early_excluded"], about, facts, what=name, why=why, citation=citation)
+    return _early_if(evaluation, about, facts, local_standard_vnd)
+
+
+def _holds(facts: Facts, fact: str) -> bool:
+    value = getattr(facts, fact, None)
+    return value not in (None, False, UNKNOWN, "", "none")
+
+
+def _early_if(evaluation: Evaluation, about: About, facts: Facts, local_standard_vnd: int) -> str:
+    monthly = [i for i in evaluation.possible if i.kind == "monthly" and i.amount_vnd and i.depends_on]
+    for item in sorted(monthly, key=lambda i: -(i.amount_vnd or 0)):
+        waiting = item.depends_on
+        if len(waiting) > EARLY_MAX_FACTS or set(waiting) & _AGE_FACTS or any(map(spec().sensitive, waiting)):
+            continue  # the amount hangs on age, or the condition is not one to say unasked (HIV)
+        for values in product(*(_values(fact) for fact in waiting)):
+            assumed = dict(zip(waiting, values, strict=True))
+            try:
+                other = evaluate(replace(facts, **assumed), evaluation.on, local_standard_vnd)
+            except ValueError:
+                continue
+            paid = next((i for i in other.benefits if i.paid and i.key == item.key), None)
+            if paid is None:
+                continue
+            told = _told_phrases(assumed)
+            if len(told) != len(assumed):
+                continue  # a condition the wording cannot say plainly
+            hedge = texts()["texts"]["hedge"] if not paid.confirmed else ""
+            text = _fill(texts()["texts"]["early_if"], about, facts, condition=" và ".join(told),
+                         what=_what(paid, "/tháng"), hedge=hedge)  # fmt: skip
+            if len(text) <= FIRST_ANSWER_MAX:
+                return text
+    return ""
+
+
+def _values(fact: str) -> list[Any]:
+    """The usual answer of a question (its `default` in eligibility.yaml: no pension), if it has one:
+    an early answer assumes only what is usually so, never a disability or an illness."""
+    question = spec().question(fact)
+    return [question["default"]] if "default" in question else []
+
+
+def _told_phrases(told: Mapping[str, Any]) -> list[str]:
+    table = texts()["told"]
+    phrases = []
+    for fact, value in told.items():
+        form = table.get(fact)
+        if isinstance(form, dict):
+            phrase = form.get(value) or (form.get(str(value).lower()) if isinstance(value, bool) else None)
+        elif isinstance(form, str):
+            phrase = form.format(value=value)
+        else:
+            phrase = None
+        if phrase:
+            phrases.append(phrase)
+    return phrases

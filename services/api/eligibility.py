@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from core.eligibility import AboutError, FactError, Facts, evaluate_range
-from core.eligibility.wording import About, details, first_answer, period_label, render_question
+from core.eligibility.wording import About, details, early_answer, first_answer, period_label, render_question
 from core.formatting import vietnam_today
 from core.rules import UnknownBenefit, load_rules
 from core.settings import get_settings
@@ -88,7 +88,11 @@ async def post_evaluate(request: web.Request) -> web.Response:
     try:
         facts = Facts.from_dict(raw_facts)
         about = About.from_dict(body.get("about") if isinstance(body.get("about"), dict) else None)
-        result, segments = evaluate_range(facts, day, until, get_settings().local_standard_vnd)
+        first = body.get("ask_first") or []
+        known = Facts.__dataclass_fields__
+        if not isinstance(first, list) or not all(isinstance(f, str) and f in known for f in first):
+            raise FactError("bad ask_first")
+        result, segments = evaluate_range(facts, day, until, get_settings().local_standard_vnd, tuple(first))
     except (FactError, AboutError) as error:
         # The message names the fact, never the person's value.
         raise ApiError(400, "bad_fact", str(error)) from error
@@ -103,6 +107,7 @@ async def post_evaluate(request: web.Request) -> web.Response:
     out["answer"] = {
         "first": first_answer(result, about, facts, when=when, segments=segments),
         "details": details(result, about, facts),
+        "early": early_answer(result, about, facts, get_settings().local_standard_vnd),
     }
     return web.json_response(out)
 

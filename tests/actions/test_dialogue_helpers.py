@@ -69,3 +69,41 @@ def test_words_and_keyboard_mash() -> None:
 def test_the_hotline_and_office_hours_come_from_the_rules_data() -> None:
     text = "\n".join(contact_lines())
     assert "1900 0368" in text and "thứ 2" in text
+
+
+def test_what_is_settled_is_said_before_the_question_that_may_change_it() -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.eligibility import SO_FAR, ask
+
+    early = "Dạ, nếu mẹ Bác không có lương hưu thì mẹ Bác được trợ cấp người khuyết tật 1.250.000 ₫/tháng."
+    question = {"fact": "has_pension", "text": "Mẹ Bác có đang nhận lương hưu không ạ?",
+                "options": [[True, "Có"], [False, "Không"]], "so_far": "", "early": early}  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    ask(dispatcher, question)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith(early) and text.endswith(question["text"]) and SO_FAR not in text
+    dispatcher = CollectingDispatcher()
+    ask(dispatcher, {**question, "so_far": "Dạ, mẹ Bác được hỗ trợ chăm sóc 500.000 ₫/tháng."})
+    assert dispatcher.messages[0]["text"].split("\n") == [
+        "Dạ, mẹ Bác được hỗ trợ chăm sóc 500.000 ₫/tháng.", early, SO_FAR, question["text"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "general"),
+    [("ủa mà người khuyết tật nặng được bao nhiêu vậy", True), ("nguoi khuyet tat dac biet nang dc bn", True),
+     ("mẹ tôi khuyết tật nặng", False), ("không khuyết tật", False), ("người nhà tôi hộ nghèo", False)],
+)  # fmt: skip
+def test_a_groups_amount_asked_in_general_mid_interview_is_told_apart_from_a_fact(text: str, general: bool) -> None:
+    from actions.eligibility import GENERAL_AMOUNT
+    from core.text import fold
+
+    assert bool(GENERAL_AMOUNT.search(fold(text))) is general
+
+
+def test_a_wallet_that_cannot_receive_the_allowance_is_answered_with_what_can() -> None:
+    from actions.faq import WALLET_NEXT_STEPS
+
+    titles = [button["title"] for button in WALLET_NEXT_STEPS]
+    assert any("ngân hàng" in title for title in titles) and any("tiền mặt" in title for title in titles)
+    assert {button["payload"] for button in WALLET_NEXT_STEPS} == {"/link_account", "/payment_schedule"}

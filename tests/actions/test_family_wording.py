@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from actions.family import GRANTING, HELPER_IS, NAMED_HELPER, OWN, relation_of, who
+from actions.family import GRANTING, HELPER_IS, NAMED_HELPER, OWN, may_be_owner, relation_of, who
 from bot.notifier import compose
+from clients import Person
 from core.text import fold_words
 
 
@@ -59,3 +60,24 @@ def test_a_helpers_payment_message_names_the_beneficiary() -> None:
 )  # fmt: skip
 def test_a_beneficiary_asking_how_to_authorise_is_told_not_asked_for_details(text: str, granting: bool) -> None:
     assert bool(GRANTING.search(fold_words(text))) is granting
+
+
+def _person(gender: str, group: str) -> Person:
+    return Person(1, "Phan Thị Vân", "Phường Hải Châu", "Đà Nẵng", group, "0020", gender=gender)
+
+
+@pytest.mark.parametrize(
+    ("gender", "group", "relation", "helping", "owner"),
+    [("F", "NCC", "mother", False, True), ("M", "BTXH_K5C", "father", False, True),
+     ("F", "HTXH", "grandmother", False, True),
+     ("M", "NCC", "mother", False, False),  # "mẹ em" in a man's session: someone else
+     ("M", "NONE", "father", False, False),  # a relative verified as himself, receiving nothing
+     ("F", "BTXH_K1", "mother", False, False),  # a child's own allowance
+     ("F", "NCC", "mother", True, False),  # helps someone: the authorisation decides
+     ("", "NCC", "mother", False, False)],
+)  # fmt: skip
+def test_a_relative_typing_in_the_parents_session_is_not_taken_for_a_helper(
+    gender: str, group: str, relation: str, helping: bool, owner: bool
+) -> None:
+    others = [_person("F", "NCC")] if helping else []
+    assert may_be_owner(_person(gender, group), relation, others) is owner

@@ -57,6 +57,24 @@ SAID = [
     ("bà tôi sinh năm 1945 nhà không thuộc hộ nghèo", {"birth_year": 1945, "household_type": "none"},
      ("relative", "grandmother", "Anh/Chị")),
     ("tôi khuyết tật mức nhẹ", {"disability_level": "none"}, ("self", "self", "Bác")),
+    ("tôi 41 tuổi bị nhiễm HIV, nhà nghèo, không có thu nhập ổn định",
+     {"age": 41, "hiv": True, "household_type": "poor", "has_stable_income": False}, ("self", "self", "Anh/Chị")),
+    ("em 32 tuổi, không khuyết tật, chưa có con", {"age": 32, "is_single_parent": False}, ("self", "self", "Anh/Chị")),
+    ("chau em 16 tuoi mo coi ca cha me, dang hoc cap 3, tu nho da nhan tro cap",
+     {"age": 16, "orphan_situation": "both_parents_dead", "was_receiving_child_allowance": True},
+     ("relative", "grandchild", "Anh/Chị")),
+    ("cháu tôi 9 tuổi, bố mất, mẹ đang đi tù", {"age": 9, "orphan_situation": "one_dead_other_absent"},
+     ("relative", "grandchild", "Anh/Chị")),
+    ("chau toi 6 tuoi, me dang cai nghien, bo chet roi", {"age": 6, "orphan_situation": "one_dead_other_absent"},
+     ("relative", "grandchild", "Anh/Chị")),
+    ("nha ko ngheo, co con chau nuoi", {"household_type": "none"}, None),  # "có con cháu": nobody named
+    ("ong noi em la tb 41%", {"merit_group": "war_invalid", "injury_rate": 41}, ("relative", "grandfather", "Anh/Chị")),
+    ("ba toi bi thuong trong chien tranh, ty le 61%", {"merit_group": "war_invalid", "injury_rate": 61},
+     ("relative", "father", "Bác")),
+    ("em nuôi 3 bé một mình, hộ nghèo", {"is_single_parent": True, "children_in_care": 3, "household_type": "poor"},
+     ("self", "self", "Anh/Chị")),
+    ("ông tôi 80 mấy tuổi rồi", {"age": 80}, ("relative", "grandfather", "Anh/Chị")),
+    ("tôi sinh năm 45, không có lương hưu", {"birth_year": 1945, "has_pension": False}, ("self", "self", "Bác")),
 ]  # fmt: skip
 
 
@@ -159,3 +177,39 @@ def test_a_correction_does_not_answer_the_pending_question() -> None:
     assert turn.facts == {"age": 79, "has_pension": False} and turn.corrected == {"age": 79}
     plain = follow_up({"age": 80}, About(), question, "không", TODAY)
     assert plain.facts == {"age": 80, "household_type": "none"} and not plain.corrected
+
+
+def test_an_agents_shorthand_ko_kt_is_no_disability() -> None:
+    facts = understand("KH 66t, ho can ngheo, ko KT", TODAY).facts
+    assert facts == {"age": 66, "household_type": "near_poor", "disability_level": "none"}
+
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [("KH 70t KT dac biet nang", "especially_severe"), ("kh 45t kt nang, ko luong huu", "severe"),
+     ("khach 30 tuoi, KT DBN", "especially_severe")],
+)  # fmt: skip
+def test_an_agents_kt_shorthand_gives_the_level(text: str, level: str) -> None:
+    assert understand(text, TODAY).facts["disability_level"] == level
+
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [("khách hỏi bà cụ 80, không lương hưu", 80), ("me toi 82, ko luong huu", 82), ("tuổi 78, hộ nghèo", 78),
+     ("khách hàng 80, ko luong huu", 80), ("toi 2 con, nha ngheo", None), ("mẹ tôi 500 nghìn", None),
+     ("ong toi la thuong binh hang 2", None)],
+)  # fmt: skip
+def test_a_bare_number_right_after_the_person_is_their_age(text: str, age: int | None) -> None:
+    assert understand(text, TODAY).facts.get("age") == age
+
+
+
+def test_ba_before_a_count_is_three_and_a_dead_spouse_is_not_the_person_asked_about() -> None:
+    three = understand("tôi ly hôn, một mình nuôi ba cháu, nhà nghèo", TODAY)
+    assert three.facts["children_in_care"] == 3 and three.about is not None and three.about.relation == "self"
+    widower = understand("vo toi mat roi, toi nuoi 2 dua con nho, ho ngheo", TODAY)
+    assert widower.facts["is_single_parent"] is True and widower.about is not None
+    assert widower.about.relation == "self"
+    assert understand("ba tôi 80 tuổi", TODAY).about.relation == "father"  # type: ignore[union-attr]

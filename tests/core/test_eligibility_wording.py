@@ -25,6 +25,7 @@ NAMES = [
     (About("relative", "grandmother", "bà nội", "Anh/Chị"), 78, "bà nội Anh/Chị"),
     (About("relative", "child", "con", "Anh/Chị", child=True), 8, "cháu bé"),
     (About("relative", "child", "con", "Anh/Chị", child=True), 30, "con Anh/Chị"),
+    (About("relative", "child", "con gái", "Anh/Chị", child=True), 30, "con gái Anh/Chị"),
     (About("agent", "customer", "bà ấy", "Anh/Chị"), 78, "bà cụ"),
     (About("agent", "customer", "", "Anh/Chị"), 40, "khách hàng"),
 ]
@@ -68,7 +69,7 @@ def test_merit_answer_shows_tro_cap_and_phu_cap() -> None:
 def test_not_eligible_is_said_plainly() -> None:
     facts = Facts(age=40, household_type="none", disability_level="none", is_single_parent=False, infant_care="none",
                   has_pension=False)  # fmt: skip
-    assert answer(facts).startswith("Dạ, theo thông tin Bác cho biết, Bác chưa thuộc diện nhận trợ cấp hằng tháng")
+    assert answer(facts).startswith("Dạ, theo thông tin Bác cho biết, Bác chưa đủ điều kiện nhận trợ cấp hằng tháng")
 
 
 def test_funeral_answer_for_a_relative_who_died() -> None:
@@ -121,3 +122,44 @@ def test_acknowledgement_repeats_what_was_understood() -> None:
     merit = acknowledge({"merit_group": "war_invalid", "injury_rate": 61, "age": 80},
                         About("relative", "father", "bố", "Bác"), Facts(age=80))  # fmt: skip
     assert merit == "Dạ, cháu ghi nhận: bố Bác 80 tuổi, thương binh 61%."
+
+
+def early(facts: Facts, about: About = SELF, day: date = NOW) -> str:
+    from core.eligibility.wording import early_answer
+
+    return early_answer(evaluate(facts, day), about, facts).replace("\xa0", " ")
+
+
+def test_a_pensioner_with_a_disability_is_told_at_once_that_dieu_51_excludes_the_allowance() -> None:
+    facts = Facts(age=62, disability_level="severe", has_pension=True)
+    said = early(facts, About("relative", "father", "bố", "Bác"))
+    assert said.startswith("Dạ, bố Bác không được trợ cấp người khuyết tật")
+    assert "lương hưu" in said and "khoản 1 Điều 51 Luật Người khuyết tật 2010" in said
+    assert len(said) <= FIRST_ANSWER_MAX
+
+
+def test_the_usual_case_is_answered_before_the_questions_that_could_take_it_away() -> None:
+    facts = Facts(age=70, disability_level="especially_severe")
+    said = early(facts, MOTHER)
+    assert evaluate(facts, NOW).next_question is not None  # questions remain
+    assert said == "Dạ, nếu mẹ Bác không có lương hưu thì mẹ Bác được trợ cấp người khuyết tật 1.250.000 ₫/tháng."
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [Facts(age=30),  # nothing settled: a disability is never assumed
+     Facts(age=40, household_type="poor", hiv=True),  # nor an illness's conditions
+     Facts(age=82, has_pension=False),  # already paid: the answer itself comes first
+     Facts(age=82, has_pension=False, household_type="none", disability_level="none", has_supporter=True)],
+)  # fmt: skip
+def test_no_early_answer_when_nothing_is_settled_or_the_answer_is_already_there(facts: Facts) -> None:
+    assert early(facts) == ""
+
+
+
+def test_a_familys_care_support_said_while_questions_remain_does_not_say_there_is_nothing_else() -> None:
+    facts = Facts(age=20, disability_level="especially_severe", family_cares=True)
+    evaluation = evaluate(facts, NOW)
+    assert evaluation.next_question is not None
+    said = first_answer(evaluation, MOTHER, facts)
+    assert "hỗ trợ" in said and "không có trợ cấp hằng tháng riêng" not in said

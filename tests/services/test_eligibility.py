@@ -105,3 +105,21 @@ def test_openapi_documents_the_evaluate_body() -> None:
     assert described == Facts.names()
     request = spec["paths"]["/eligibility/v1/evaluate"]["post"]["requestBody"]["content"]["application/json"]
     assert {"facts", "on", "until", "about"} <= set(request["schema"]["properties"])
+
+
+def test_the_early_answer_travels_with_the_first_question(services) -> None:
+    body = {"facts": {"age": 62, "disability_level": "severe", "has_pension": True}, "on": "2026-01-15",
+            "about": {"speaker": "relative", "relation": "father", "kin": "bố", "address": "Bác"}}  # fmt: skip
+    result = client(services).post(url(services, "/evaluate"), json=body, timeout=10).json()
+    assert result["complete"] is False
+    assert result["answer"]["early"].startswith("Dạ, bố Bác không được trợ cấp người khuyết tật")
+    body["facts"] = {"age": 82, "has_pension": False}
+    assert client(services).post(url(services, "/evaluate"), json=body, timeout=10).json()["answer"]["early"] == ""
+
+
+def test_a_fact_asked_first_is_asked_first_and_an_unknown_one_refused(services) -> None:
+    body = {"facts": {}, "on": "2026-01-15", "ask_first": ["disability_level"]}
+    result = client(services).post(url(services, "/evaluate"), json=body, timeout=10).json()
+    assert result["next_question"]["fact"] == "disability_level"
+    refused = client(services).post(url(services, "/evaluate"), json={**body, "ask_first": ["password"]}, timeout=10)
+    assert refused.status_code == 400 and refused.json()["error"] == "bad_fact"

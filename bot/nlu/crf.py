@@ -47,6 +47,14 @@ def shape(lemma: str) -> str:
     return "x"
 
 
+def size(lemma: str) -> str:
+    """A coarser shape of numbers: 'long' (8-16 digits, an account, CCCD or phone), 'short' (1-4), else 'x'."""
+    compact = lemma.replace(" ", "")
+    if not compact.isdigit():
+        return "x"
+    return "long" if 8 <= len(compact) <= 16 else "short" if len(compact) <= 4 else "mid"
+
+
 def lexicon_marks(text: str, tokens: Sequence[Token]) -> list[dict[str, str]]:
     """Per token: inside a group phrase ('grp' B/I) or a bank or wallet alias ('prv' B/I), a relation word
     ('rel'), a word for the typer ('own')."""
@@ -77,7 +85,7 @@ def sentence_features(text: str, tokens: Sequence[Token], window: int = 2) -> li
             "bias": 1.0,
             "w": lemma,
             "shape": shape(lemma),
-            "suf3": lemma[-3:],
+            "size": size(lemma),
             "grp": marks[i].get("grp", "O"),
             "prv": marks[i].get("prv", "O"),
             "rel": marks[i].get("rel", "0"),
@@ -90,6 +98,7 @@ def sentence_features(text: str, tokens: Sequence[Token], window: int = 2) -> li
             if 0 <= j < len(lemmas):
                 feats[f"{offset}:w"] = lemmas[j]
                 feats[f"{offset}:shape"] = shape(lemmas[j])
+                feats[f"{offset}:size"] = size(lemmas[j])
                 if abs(offset) == 1:
                     feats[f"{offset}:grp"] = marks[j].get("grp", "O")
                     feats[f"{offset}:prv"] = marks[j].get("prv", "O")

@@ -12,7 +12,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bench.nlu_eval import parse_example, strip_diacritics
-from bot.nlu.crf import TOKENS, LemmaCRFEntityExtractor, bio_tags, decode, sentence_features, shape
+from bot.nlu.crf import TOKENS, LemmaCRFEntityExtractor, bio_tags, decode, sentence_features, shape, size
 from bot.nlu.normalizer import VietnameseTokenizer
 
 TOKENIZER = VietnameseTokenizer(VietnameseTokenizer.get_default_config())
@@ -35,6 +35,9 @@ def test_shape_tells_numbers_apart() -> None:
     assert shape("8800123456") == "d10"
     assert shape("khuyet") == "x"
     assert shape("t9x") == "xd"
+    assert [size(n) for n in ("19036789012345", "0983007920", "82", "123456", "thang")] == [
+        "long", "long", "short", "mid", "x"
+    ]  # fmt: skip
 
 
 def test_bio_tags_follow_the_annotation() -> None:

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import eligibility
-from bench.nlu_eval import SCORED_ENTITIES, Report, evaluate, load_examples, without_diacritics
+from bench.nlu_eval import (
+    SCORED_ENTITIES,
+    Report,
+    load_examples,
+    parse_all,
+    score,
+    under_convention,
+    without_diacritics,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench"
@@ -88,6 +96,20 @@ def summarise(results: dict[str, Any]) -> str:
         *[
             (f"entity F1 {name}", lambda r, n=name: f"{r['held_out']['entities'].get(n, {}).get('f1', 0):.3f}")
             for name in SCORED_ENTITIES
+        ],
+        *[
+            (
+                f"entity F1 {name}, no diacritics",
+                lambda r, n=name: f"{r['no_diacritics']['entities'].get(n, {}).get('f1', 0):.3f}",
+            )
+            for name in ("beneficiary_group", "relation")
+        ],
+        *[
+            (
+                f"entity F1 {name}, held-out under the group + level convention",
+                lambda r, n=name: f"{r['held_out_convention']['entities'].get(n, {}).get('f1', 0):.3f}",
+            )
+            for name in ("beneficiary_group", "disability_level")
         ],
         ("parse latency p50 (ms)", lambda r: f"{r['held_out']['latency_ms']['p50']:.1f}"),
         ("parse latency p95 (ms)", lambda r: f"{r['held_out']['latency_ms']['p95']:.1f}"),
@@ -157,8 +179,13 @@ def main() -> None:
             results[name] = {"config": str(config.relative_to(ROOT)), "train_seconds": round(seconds, 1)}
             for copy, data in copies.items():
                 print(f"bench: evaluating {name} on {copy} ...", flush=True)
-                report = evaluate(model, data)
+                parses, latencies = parse_all(model, data)
+                report = score(data, parses, latencies)
                 results[name][copy] = report.as_dict()
+                # The same parses scored on the held-out labels under the training data's convention for
+                # "khuyết tật nặng" (group + level); the held-out file itself is never changed.
+                convention = score(under_convention(data), parses, latencies)
+                results[name][f"{copy}_convention"] = {"entities": convention.entities}
                 if copy == "held_out":
                     plot_confusion(report, OUT / f"confusion_{name}.png", f"{name}: held-out intents")
     ours, held_out, stock = results["ours"], results["ours"]["held_out"], results["stock"]["held_out"]
@@ -166,8 +193,11 @@ def main() -> None:
         "intent macro-F1 >= 0.95": held_out["intent_macro_f1"] >= TARGETS["intent_macro_f1"],
         "no-diacritics macro-F1 >= 0.93": ours["no_diacritics"]["intent_macro_f1"]
         >= TARGETS["intent_macro_f1_no_diacritics"],
-        "entity F1 >= 0.93 (cccd, phone_number, bank, account_number, month)": all(
+        "entity F1 >= 0.93, every scored entity": all(
             held_out["entities"].get(n, {}).get("f1", 0) >= TARGETS["entity_f1"] for n in SCORED_ENTITIES
+        ),
+        "entity F1 >= 0.93, every scored entity, no diacritics": all(
+            ours["no_diacritics"]["entities"].get(n, {}).get("f1", 0) >= TARGETS["entity_f1"] for n in SCORED_ENTITIES
         ),
         "parse p95 <= 15 ms": held_out["latency_ms"]["p95"] <= TARGETS["latency_p95_ms"],
         "training <= 180 s": ours["train_seconds"] <= 180,

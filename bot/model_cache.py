@@ -26,6 +26,7 @@ def model_inputs(root: Path = ROOT) -> list[Path]:
     files += sorted((root / "data").rglob("*.yml"))
     files += sorted((root / "bot" / "nlu").rglob("*.py")) + sorted((root / "bot" / "nlu").rglob("*.yml"))
     files += [root / "core" / "text.py", root / "core" / "rules" / "teencode.yml"]  # the NLU's teencode table
+    files += [root / "core" / "rules" / n for n in ("entities.yaml", "providers.yaml")]  # the CRF's lexicon features
     return [path for path in files if path.is_file()]
 
 

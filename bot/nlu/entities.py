@@ -4,7 +4,13 @@
 Rasa's EntitySynonymMapper matches synonyms letter for letter, so an alias typed without
 diacritics, or in a new spelling, keeps its raw text as value. This component looks values up
 diacritics-insensitively in the synonyms learned from the training data, in the bank and wallet
-aliases of core/rules/providers.yaml, and reads months with a small grammar.
+aliases of core/rules/providers.yaml, and reads months with a small grammar. Groups, relations and
+household types are read with the lexicon of core/rules/entities.yaml (bot/nlu/lexicon.py).
+
+Then two fallbacks from the same lexicon, for what the CRF missed: a beneficiary group named by an
+unambiguous phrase ("thương binh", "bà mẹ Việt Nam anh hùng"), which also drops relation entities
+inside it ("mẹ" in "bà mẹ Việt Nam anh hùng"); and, when no relation was extracted, a relative named
+with their owner ("má tui", "con em", "bầm em").
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu import lexicon
 from core.text import fold
 from core.values import providers
 
@@ -132,13 +139,65 @@ class EntityCanonicalizer(GraphComponent):
     def canonical(self, entity: str, text: str, value: Any) -> Any:
         if entity == "month":
             return month_value(text) or self.table.get(self.key(entity, text), value)
-        return self.table.get(self.key(entity, text), value)
+        read = {
+            "beneficiary_group": lexicon.group_value,
+            "relation": lexicon.relation_value,
+            "household_type": lexicon.household_value,
+        }.get(entity)
+        found = read(text) if read else None
+        return found or self.table.get(self.key(entity, text), value)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            text = message.get("text", "")
             entities = message.get(ENTITIES, [])
             for entity in entities:
-                text = message.get("text", "")[entity["start"] : entity["end"]]
-                entity["value"] = self.canonical(entity["entity"], text, entity.get("value"))
-            message.set(ENTITIES, entities, add_to_output=True)
+                entity["value"] = self.canonical(
+                    entity["entity"], text[entity["start"] : entity["end"]], entity.get("value")
+                )
+            message.set(ENTITIES, with_fallbacks(text, entities), add_to_output=True)
         return messages
+
+
+def _overlaps(span: lexicon.Span, entity: Dict[str, Any]) -> bool:
+    return bool(span.start < entity["end"] and span.end > entity["start"])
+
+
+def _fallback_entity(span: lexicon.Span, name: str) -> Dict[str, Any]:
+    return {
+        "entity": name,
+        "start": span.start,
+        "end": span.end,
+        "value": span.value,
+        "confidence_entity": 1.0,
+        "extractor": "EntityCanonicalizer",
+    }
+
+
+def _not_a_relative(text: str, entity: Dict[str, Any]) -> bool:
+    """A relation entity that names nobody: marks that are not a relation word's ("đi", "chỉ", "ổng"),
+    or a pronoun ("bà ấy")."""
+    if entity["entity"] != "relation":
+        return False
+    typed = text[entity["start"] : entity["end"]]
+    return (
+        lexicon.relation_value(typed) is None
+        and lexicon.has_diacritics(typed)
+        or lexicon.is_pronoun_at(text, entity["end"])
+    )
+
+
+def with_fallbacks(text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The extracted entities, less relations that name nobody, plus the lexicon's groups and owned
+    relatives the extractors missed."""
+    result = [e for e in entities if not _not_a_relative(text, e)]
+    for span in lexicon.group_spans(text, fallback=True):
+        if any(_overlaps(span, e) and e["entity"] == "beneficiary_group" for e in result):
+            continue
+        result = [e for e in result if not (e["entity"] == "relation" and _overlaps(span, e))]
+        result.append(_fallback_entity(span, "beneficiary_group"))
+    if not any(e["entity"] == "relation" for e in result):
+        for span in lexicon.relation_spans(text):
+            if not any(_overlaps(span, e) for e in result):
+                result.append(_fallback_entity(span, "relation"))
+    return sorted(result, key=lambda e: e["start"])

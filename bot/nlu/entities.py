@@ -187,10 +187,18 @@ def _not_a_relative(text: str, entity: Dict[str, Any]) -> bool:
     )
 
 
+_FULL_DATE = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}")
+
+
+def _is_a_date(text: str, entity: Dict[str, Any]) -> bool:
+    """A day/month/year (a birth date typed in the identity form) is a date, never the month asked about."""
+    return bool(entity["entity"] == "month" and _FULL_DATE.search(text[entity["start"] : entity["end"]]))
+
+
 def with_fallbacks(text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The extracted entities, less relations that name nobody, plus the lexicon's groups and owned
-    relatives the extractors missed."""
-    result = [e for e in entities if not _not_a_relative(text, e)]
+    """The extracted entities, less relations that name nobody and months that are whole dates, plus the
+    lexicon's groups and owned relatives the extractors missed."""
+    result = [e for e in entities if not _not_a_relative(text, e) and not _is_a_date(text, e)]
     for span in lexicon.group_spans(text, fallback=True):
         if any(_overlaps(span, e) and e["entity"] == "beneficiary_group" for e in result):
             continue

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.nlu.entities import EntityCanonicalizer, month_value, provider_aliases
+from bot.nlu.entities import EntityCanonicalizer, month_value, provider_aliases, with_fallbacks
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,15 @@ def test_canonical_values_ignore_diacritics_and_the_word_bank() -> None:
     assert component.canonical("wallet", "Viettel Money", "Viettel Money") == "VIETTEL_MONEY"
     assert component.canonical("month", "t10", "t10") == "10"
     assert component.canonical("bank", "ngân hàng Mặt Trăng", "ngân hàng Mặt Trăng") == "ngân hàng Mặt Trăng"
+
+
+@pytest.mark.parametrize("typed", ["12/3/1950", "02/07/1944", "ngày 5-6-1948", "sinh 1.1.52"])
+def test_a_whole_date_is_never_the_month_asked_about(typed: str) -> None:
+    start = next(i for i, ch in enumerate(typed) if ch.isdigit())
+    as_month = {"entity": "month", "start": start, "end": len(typed), "value": typed[start:]}
+    assert with_fallbacks(typed, [as_month]) == []
+
+
+def test_a_month_with_its_year_stays_a_month() -> None:
+    month = {"entity": "month", "start": 0, "end": 12, "value": "3"}
+    assert with_fallbacks("tháng 3/2026", [month]) == [month]

@@ -3,6 +3,8 @@ holds a full CCCD, phone or account number, a volunteered secret, a birth date o
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from services.seed import PEOPLE, account_of, cccd_of, phone_of, spare_account_of
@@ -56,7 +58,20 @@ def scripted(stack: Chat) -> dict[str, list[str]]:
 
 
 def found_in(text: str, scripted: dict[str, list[str]], kinds: tuple[str, ...]) -> list[str]:
-    return [f"{kind}: {value}" for kind in kinds for value in scripted[kind] if value in text]
+    """The values held in `text` as whole numbers or words: "7654321" leaked, not the same digits inside a
+    stored confidence or timestamp ("0.9976543210…"), which thousands of stored floats hold now and then."""
+    return [
+        f"{kind}: {value}"
+        for kind in kinds
+        for value in scripted[kind]
+        if re.search(rf"(?<![0-9]){re.escape(value)}(?![0-9])", text)
+    ]
+
+
+def test_a_number_is_found_whole_not_inside_other_digits() -> None:
+    scripted = {"identifiers": ["7654321"]}
+    assert found_in('{"text": "số tài khoản 7654321,"}', scripted, ("identifiers",)) == ["identifiers: 7654321"]
+    assert found_in('"confidence": 0.99765432101, "timestamp": 1796647654321.5', scripted, ("identifiers",)) == []
 
 
 def test_the_conversation_store_keeps_no_identifier_secret_or_birth_date(stack: Chat, scripted) -> None:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -168,3 +168,30 @@ class ActionDeny(Action):
             return await ActionClarifyIntent().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_affirm_without_context")
         return []
+
+
+def answered_this_turn(tracker: Tracker) -> bool:
+    """Whether the bot already replied to the person's latest message (a bot event after it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return True
+        if event.get("event") == "user":
+            return False
+    return False
+
+
+class ActionDefaultFallback(Action):
+    """Ours in place of Rasa's `action_default_fallback`, which RulePolicy runs when no rule says what
+    comes next. Rasa's reverts the person's whole turn (`UserUtteranceReverted`). That is right when
+    nothing was answered, but after an action reached by `FollowupAction` ("Thử lại" going straight
+    to the VNeID check, the payment asked before verification answered after it) the turn was
+    answered, and reverting it dropped what it set: the new approval, so the person's "xong" was
+    not understood, and the verified state. Then the turn is kept and the bot just listens."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if answered_this_turn(tracker):
+            return [FollowupAction("action_listen")]
+        return [UserUtteranceReverted()]

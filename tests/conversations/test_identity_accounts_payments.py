@@ -171,7 +171,11 @@ def test_service_down_during_verification_loses_nothing(chat) -> None:
     assert "đang có một yêu cầu xác nhận khác" in answer_identity(chat, "web:down3", 0)
     # ... and leaving cancels the request, so the next one goes through.
     assert "kết thúc phiên làm việc" in chat.say("web:down2", "đăng xuất")
-    assert "bấm Đồng ý cho yêu cầu có mã" in chat.say("web:down3", "1")  # "1. Thử lại": the answers were kept
+    retried = chat.say("web:down3", "1")  # "1. Thử lại": the answers were kept
+    assert "bấm Đồng ý cho yêu cầu có mã" in retried
+    approve_in_vneid(retried)
+    # The turn that asked VNeID again is kept, so "xong" checks that request (it was reverted once).
+    assert "xác thực xong" in chat.say("web:down3", "xong")
     assert "kết thúc phiên làm việc" in chat.say("web:down3", "đăng xuất")
 
 

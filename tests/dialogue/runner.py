@@ -27,11 +27,11 @@ from tests.dialogue.checks import Reply
 from tests.dialogue.conversations import Conversation, fill_all, load_all
 
 PASS_RATE_TARGET = 0.95  # issue 13 "Done when": the set passes >= 95 %, held-out part included
-# What `make test` holds while the target is not reached: the rates measured on 2 Dec 2026 (overall
-# 91.5 % = 194/212, held-out 69.6 % = 39/56) less a margin of two held-out conversations (192/212,
-# 37/56), as a loaded machine can fail a conversation's setup. Raise them with every improvement;
-# never lower them.
-PASS_RATE_FLOOR = {"overall": 0.90, "heldout": 0.66}
+# What `make test` holds while the target is not reached: the rates measured on 2 Dec 2026 on main
+# (overall 92.0 % = 195/212, held-out 69.6 % = 39/56) less a margin of two held-out conversations
+# (193/212, 37/56), as a loaded machine can fail a conversation's setup. Raise them with every
+# improvement; never lower them.
+PASS_RATE_FLOOR = {"overall": 0.91, "heldout": 0.66}
 REPORT_PATH = checks.ROOT / "var" / "dialogue-report.json"
 WORKERS = 2  # conversations played at once (each one's turns in order); the machine has 2 cores
 _LONG_NUMBER = re.compile(r"\d(?:[\d .\-]{7,}\d)")

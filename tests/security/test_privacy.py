@@ -58,13 +58,14 @@ def scripted(stack: Chat) -> dict[str, list[str]]:
 
 
 def found_in(text: str, scripted: dict[str, list[str]], kinds: tuple[str, ...]) -> list[str]:
-    """The values held in `text` as whole numbers or words: "7654321" leaked, not the same digits inside a
-    stored confidence or timestamp ("0.9976543210…"), which thousands of stored floats hold now and then."""
+    """The values held in `text` as whole numbers or words: "7654321" leaked, not the same digits inside or
+    after the point of a stored timestamp or confidence. A run of CI stored a session's start at
+    1796175148.7654321: ~5,000 events with 7-digit fractions hold the 7-digit test account now and then."""
     return [
         f"{kind}: {value}"
         for kind in kinds
         for value in scripted[kind]
-        if re.search(rf"(?<![0-9]){re.escape(value)}(?![0-9])", text)
+        if re.search(rf"(?<![0-9])(?<![0-9]\.){re.escape(value)}(?![0-9])", text)
     ]
 
 
@@ -72,6 +73,8 @@ def test_a_number_is_found_whole_not_inside_other_digits() -> None:
     scripted = {"identifiers": ["7654321"]}
     assert found_in('{"text": "số tài khoản 7654321,"}', scripted, ("identifiers",)) == ["identifiers: 7654321"]
     assert found_in('"confidence": 0.99765432101, "timestamp": 1796647654321.5', scripted, ("identifiers",)) == []
+    assert found_in('"timestamp": 1796175148.7654321, "x": 0.7654321}', scripted, ("identifiers",)) == []
+    assert found_in("tài khoản: 7654321.", scripted, ("identifiers",)) == ["identifiers: 7654321"]
 
 
 def test_the_conversation_store_keeps_no_identifier_secret_or_birth_date(stack: Chat, scripted) -> None:

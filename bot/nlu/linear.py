@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -21,6 +22,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, vstack
 from sklearn.linear_model import LogisticRegression
+
+from core.rules import load_yaml, loaded_once
+from core.text import fold_words
 
 LOG = logging.getLogger(__name__)
 
@@ -49,6 +53,33 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
     def __init__(self, config: Dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=self.config["C"])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in super().process(messages):
+            require_cues(message)
+        return messages
+
+
+def require_cues(message: Message) -> None:
+    """An intent that throws away what was typed (`cancel`) without its words in the message is dropped
+    and the rest renormalised: the likeliest other meaning wins (core/rules/entities.yaml intent_cues)."""
+    ranking = message.get("intent_ranking") or []
+    if not ranking or ranking[0]["name"] not in intent_cues():
+        return
+    top = ranking[0]
+    if intent_cues()[top["name"]].search(fold_words(message.get(TEXT) or "").lower()):
+        return
+    rest = 1.0 - float(top["confidence"])
+    if len(ranking) < 2 or rest <= 0:
+        return
+    others = [{"name": r["name"], "confidence": float(r["confidence"]) / rest} for r in ranking[1:]]
+    message.set("intent", others[0], add_to_output=True)
+    message.set("intent_ranking", [*others, {"name": top["name"], "confidence": 0.0}], add_to_output=True)
+
+
+@loaded_once
+def intent_cues() -> Dict[str, re.Pattern[str]]:
+    return {name: re.compile(pattern) for name, pattern in load_yaml("entities.yaml").get("intent_cues", {}).items()}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

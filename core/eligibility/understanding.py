@@ -29,6 +29,13 @@ YOUNGER_SELF = {"em", "e", "minh", "mk", "chau"}
 NEUTRAL_SELF = {"toi", "tui", "to", "ta"}
 KIN_WORDS = {"ck": "chồng", "vk": "vợ", "bà xã": "vợ", "ông xã": "chồng"}  # how the answer names them
 CHILD_WORDS = {"con", "be", "dua", "chau", "con nho", "dua con", "be nho", "tre", "chau be"}
+# Kin named in two words that open a message without "tôi": always the typer's relative ("bà ngoại 90t rồi").
+_NAMED_KIN = {"mother", "father", "grandmother", "grandfather", "sibling"}
+_SELF_PHRASES = {("ba", "gia"), ("ong", "gia")}
+_KIN_DESCRIPTORS = {"gai", "trai", "ut", "ca", "lon", "dau", "ruot"}  # "con gái út", "con trai cả", "đứa con gái"
+_DESCRIBED_KIN = {"child", "grandchild", "sibling"}
+_FATHER_BEFORE = (["bo"], ["ba"], ["cha"])  # "bo me toi": "me" is the mother of the pair
+_LIST_SEPARATORS = {"va", ",", "voi", "hay", "vs", "&"}  # "bà già rồi": the typer may speak of herself
 CUSTOMER_WORDS = ("ba ay", "ong ay", "co ay", "chu ay", "anh ay", "chi ay", "ba cu", "ong cu", "khach hang", "khach",
                   "nguoi goi")  # fmt: skip
 
@@ -126,6 +133,11 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
             )
             index += size
             continue
+        if folded[index] == "dua" and folded[index + 1 : index + 2] == ["con"] and folded[index + 2 : index + 3] in (
+            ["gai"], ["trai"], ["ut"], ["ca"]
+        ):
+            index += 1  # "đứa con gái út": "đứa" counts, the kin is "con gái"
+            continue
         if folded[index] == "ba" and folded[index + 1 : index + 2] in COUNTED:
             index += 1  # "nuôi ba cháu", "ba đứa nhỏ": the number three, not "ba" (father)
             continue
@@ -143,6 +155,8 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
             phrase, key, word = matched
             after = index + len(phrase)
             follows = words[after] if after < len(toks) else ""
+            while after < len(toks) and words[after] in _KIN_DESCRIPTORS and key in _DESCRIBED_KIN:
+                after += 1  # "con gái út của tôi", "con trai cả tôi": the owner follows the descriptor
             if after < len(toks) and words[after] == "cua":
                 after += 1
             owner = words[after] if after < len(toks) else ""
@@ -164,14 +178,22 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 owner in POSSESSORS
                 and not verb
                 and not (key == "child" and owner == "con")
-                and (key not in ("mother",) or at_start or marks)
+                and (key not in ("mother",) or at_start or marks or folded[index - 1 : index] in _FATHER_BEFORE)
             ):
                 kin = " ".join(t.raw for t in toks[index : index + len(phrase)]) if marks else word
+                if owner == "nha" and after + 1 < len(toks) and words[after + 1] in POSSESSORS - {"nha"}:
+                    after, owner = after + 1, words[after + 1]  # "đứa nhỏ nhà tôi": "nhà tôi" is one owner
                 found.append(Mention("relation", index, after + 1, key, KIN_WORDS.get(kin, kin), owner))
                 index = after + 1
                 continue
             if (fold(word) in CHILD_WORDS or key in ("child", "grandchild")) and follows not in ("la", "cua"):
                 found.append(Mention("children", index, index + len(phrase)))
+                index += len(phrase)
+                continue
+            if at_start and len(phrase) >= 2 and key in _NAMED_KIN and phrase not in _SELF_PHRASES:
+                # "bà ngoại 90t rồi…", "mẹ chồng năm nay 70": nobody calls themselves "bà ngoại"; the typer's relative
+                kin = " ".join(t.raw for t in toks[index : index + len(phrase)]) if marks else word
+                found.append(Mention("relation", index, index + len(phrase), key, KIN_WORDS.get(kin, kin)))
                 index += len(phrase)
                 continue
             opens = (
@@ -215,10 +237,8 @@ def _ages(toks: list[Token]) -> list[tuple[int, int]]:
         after = folded[i + 1] if i + 1 < len(folded) else ""
         if after in ("tuoi", "t") or (after == "may" and folded[i + 2 : i + 3] in (["tuoi"], ["t"])):
             found.append((i, value))  # "80 tuổi", "80t", "80 mấy tuổi" (at least 80)
-        elif (
-            after in ("va", ",") and i + 3 < len(folded) and folded[i + 2].isdigit() and folded[i + 3] in ("tuoi", "t")
-        ):
-            found.append((i, value))
+        elif _listed_age(folded, i):
+            found.append((i, value))  # "3 và 5 tuổi", "2, 5 và 7 tuổi", "3 voi 5 tuoi": every number of the list
         elif i >= 2 and folded[i - 2 : i] == ["nam", "nay"] and after not in ("thang", "/"):
             found.append((i, value))
         elif (
@@ -235,6 +255,15 @@ def _ages(toks: list[Token]) -> list[tuple[int, int]]:
             found.append((i, value))  # "bà cụ 80, không lương hưu", "me toi 82, ko luong huu", "tuổi 78"
     low, high = BOUNDS["age"]
     return [(i, v) for i, v in found if low <= v <= high]
+
+
+def _listed_age(folded: list[str], index: int) -> bool:
+    """Whether the number at `index` opens or continues a list of numbers that ends in "tuổi"."""
+    end = index + 1
+    while end < len(folded) and (folded[end] in _LIST_SEPARATORS or folded[end].isdigit()):
+        end += 1
+    listed = folded[index + 1 : end]
+    return any(word.isdigit() for word in listed) and end < len(folded) and folded[end] in ("tuoi", "t")
 
 
 def _birth_year(toks: list[Token], today: date) -> int | None:

@@ -213,3 +213,36 @@ def test_ba_before_a_count_is_three_and_a_dead_spouse_is_not_the_person_asked_ab
     assert widower.facts["is_single_parent"] is True and widower.about is not None
     assert widower.about.relation == "self"
     assert understand("ba tôi 80 tuổi", TODAY).about.relation == "father"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "relation", "kin", "age"),
+    [("ba ngoai 90t roi co dc tien gi ko", "grandmother", "bà ngoại", 90),  # no "tôi": still the typer's relative
+     ("mẹ chồng năm nay 70 tuổi, nhà nghèo", "mother", "mẹ chồng", 70),
+     ("đứa con gái út của tôi 30 tuổi bị khuyết tật nặng", "child", "con gái", 30),  # descriptor before the owner
+     ("đứa nhỏ nhà tôi 6 tuổi bị bại não", "child", "đứa nhỏ", 6),  # "nhà tôi" is one owner
+     ("bo me toi deu tren 80 tuoi", "mother", "bố mẹ", 80),  # a pair kept whole
+     ("ông bà em 85 tuổi", "grandmother", "ông bà", 85)],
+)  # fmt: skip
+def test_relations_are_kept_whole(text: str, relation: str, kin: str, age: int) -> None:
+    said = understand(text, TODAY)
+    assert said.about is not None and (said.about.relation, said.about.kin) == (relation, kin), said.about
+    assert said.facts.get("age") == age
+
+
+def test_bà_già_alone_may_be_the_typer() -> None:
+    said = understand("bà già rồi 80 tuổi", TODAY)
+    assert said.about is None or said.about.relation == "self"
+
+
+@pytest.mark.parametrize(
+    ("text", "ages", "count"),
+    [("tôi 30 tuổi nuôi 3 đứa nhỏ 2, 5 và 7 tuổi một mình", (2, 5, 7), 3),
+     ("em nuoi 2 dua nho 3 voi 5 tuoi mot minh, ho ngheo", (3, 5), 2),
+     ("tôi nuôi con gái 3 tuổi một mình", (3,), 1)],
+)  # fmt: skip
+def test_children_ages_in_a_list_are_the_childrens_not_the_typers(text: str, ages: tuple[int, ...], count: int) -> None:
+    said = understand(text, TODAY)
+    assert said.children_ages == ages
+    assert said.facts.get("is_single_parent") is True and said.facts.get("children_in_care") == count
+    assert said.facts.get("age") in (None, 30)

@@ -59,21 +59,28 @@ def check_cccd(number: str, birth_year: int | None = None) -> CccdCheck:
 
 
 _DATE_PATTERNS = (
-    re.compile(r"^(?P<d>\d{1,2})\s*[/.\- ]\s*(?P<m>\d{1,2})\s*[/.\- ]\s*(?P<y>\d{4})$"),
-    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
-    re.compile(r"^(?:ngay\s*)?(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})\s*(?:nam\s*)?(?P<y>\d{4})$"),
+    re.compile(r"(?<![\d/.\-])(?P<d>\d{1,2})\s*([/.\-])\s*(?P<m>\d{1,2})\s*\2\s*(?P<y>\d{4}|\d{2})(?![\d/.\-]*\d)"),
+    re.compile(r"(?<![\d/.\-])(?P<d>\d{1,2}) (?P<m>\d{1,2}) (?P<y>\d{4})(?!\d)"),
+    re.compile(r"(?<![\d/.\-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d/.\-]*\d)"),
+    re.compile(r"(?<!\d)(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})\s*(?:nam\s*)?(?P<y>\d{4})(?!\d)"),
 )
 
 
 def parse_birth_date(text: str, today: date | None = None) -> date | None:
-    """'12/3/1941', '12-03-1941', '1941-03-12', 'ngày 12 tháng 3 năm 1941' -> date; None otherwise."""
+    """'12/3/1941', '12-03-1941', '1941-03-12', 'ngày 12 tháng 3 năm 1941', also inside a sentence
+    ("sai rồi, đúng là 01-01-1979") and with a two-digit year ('12/3/41': 19xx unless it is this
+    century's past) -> date; None when there is no date or more than one."""
+    today = today or vietnam_today()
     folded = fold_words(text).strip(" .")
-    for pattern in _DATE_PATTERNS:
-        found = pattern.match(folded)
-        if found:
-            try:
-                born = date(int(found["y"]), int(found["m"]), int(found["d"]))
-            except ValueError:
-                return None
-            return born if date(1900, 1, 1) <= born <= (today or vietnam_today()) else None
-    return None
+    found = [match for pattern in _DATE_PATTERNS for match in pattern.finditer(folded)]
+    if len({match.group(0) for match in found}) != 1:
+        return None
+    match = found[0]
+    year = int(match["y"])
+    if len(match["y"]) == 2:
+        year += 2000 if year <= today.year % 100 else 1900
+    try:
+        born = date(year, int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+    return born if date(1900, 1, 1) <= born <= today else None

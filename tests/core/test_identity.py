@@ -63,3 +63,20 @@ def test_mask_keeps_last_four() -> None:
     assert mask("0912 345 678") == "******5678"
     assert mask("123") == "***"
     assert mask(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "born"),
+    [("12/3/1941", "1941-03-12"), ("sai ngày sinh, đúng là 01-01-1979", "1979-01-01"), ("1.1.1979", "1979-01-01"),
+     ("sinh ngày 1 tháng 1 năm 1979", "1979-01-01"), ("ngay sinh 01/01/79", "1979-01-01"), ("12 3 1941", "1941-03-12"),
+     ("1941-03-12", "1941-03-12"), ("5/6/20", "2020-06-05"),
+     ("tháng 12/2025", None), ("080041100001", None), ("12/13/1941", None), ("1/1/1979 hay 2/1/1979", None),
+     ("5/12/2026", None)],  # the last one is after "today"
+)  # fmt: skip
+def test_a_birth_date_is_found_inside_a_sentence_and_two_are_none(text: str, born: str | None) -> None:
+    from datetime import date
+
+    from core.identity import parse_birth_date
+
+    found = parse_birth_date(text, date(2026, 12, 2))
+    assert (found.isoformat() if found else None) == born

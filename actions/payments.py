@@ -17,7 +17,7 @@ from actions.common.gate import verified_person
 from actions.family import ended_message, whose_data
 from clients import PaymentClient, Refused, ServiceUnavailable, VerificationClient
 from core.formatting import money, vietnam_today
-from core.periods import month_said, period_for, period_label, shift
+from core.periods import month_said, months_in_digits, period_for, period_label, shift
 from core.text import fold_words, teencode
 
 MAX_COMMUNE_CHARS = 60
@@ -233,7 +233,7 @@ def asked_period(tracker: Tracker, today: date) -> str | None:
     text = str(message.get("text") or "")
     anchor = tracker.get_slot("last_period")
     if not text.startswith("/"):
-        found = month_said(fold_words(expand_teencode(text)), today, anchor)
+        found = month_said(fold_words(expand_teencode(months_in_digits(text))), today, anchor)
         if found:
             return found
     value = next((e.get("value") for e in message.get("entities") or [] if e.get("entity") == "month"), None)

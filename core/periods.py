@@ -45,6 +45,24 @@ _RELATIVE = re.compile(
 )
 
 
+# Months said in words, read before the diacritics are folded: "tháng sáu" is June, "tháng sau" next month.
+_MONTH_WORDS = {
+    "mười một": 11, "mười hai": 12, "mười": 10, "một": 1, "giêng": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4,
+    "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "chạp": 12,
+    # without diacritics, only the words that cannot be read another way
+    "muoi mot": 11, "muoi hai": 12, "muoi": 10, "gieng": 1, "chap": 12, "chin": 9,
+}  # fmt: skip
+_SPELLED = re.compile(
+    r"\b(tháng|thang)\s+(" + "|".join(sorted(_MONTH_WORDS, key=len, reverse=True)) + r")\b"
+    r"(?!\s*(nay|ngoái|ngoai|trước|sau|\d))",  # "tháng năm nay" is no May
+)
+
+
+def months_in_digits(text: str) -> str:
+    """'tiền tháng sáu' -> 'tiền tháng 6' (and 'tháng mười hai', 'tháng chạp'); other text unchanged."""
+    return _SPELLED.sub(lambda m: f"{m.group(1)} {_MONTH_WORDS[m.group(2)]}", text.lower())
+
+
 def _count(word: str | None) -> int:
     if not word:
         return 1

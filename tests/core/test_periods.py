@@ -33,3 +33,16 @@ def test_month_said_against_the_month_last_talked_about(said: str, anchor: str |
     from core.periods import month_said
 
     assert month_said(said, TODAY, anchor) == period
+
+
+@pytest.mark.parametrize(
+    ("said", "period"),
+    [("tiền tháng sáu bác nhận chưa", "2025-06"), ("còn Tháng Mười thì sao", "2025-10"), ("tháng chạp", "2025-12"),
+     ("tháng giêng có tiền chưa", "2026-01"), ("tháng mười hai", "2025-12"), ("thang muoi mot", "2025-11"),
+     ("tháng sau có tiền không", "2026-02"), ("thang sau", "2026-02")],
+)  # fmt: skip
+def test_a_month_said_in_words_is_that_month_and_tháng_sau_stays_next_month(said: str, period: str) -> None:
+    from core.periods import month_said, months_in_digits
+    from core.text import fold_words
+
+    assert month_said(fold_words(months_in_digits(said)).lower(), TODAY) == period

@@ -112,7 +112,8 @@ async def route_by_content(
 ) -> list[dict[str, Any]] | None:
     """A short message whose meaning is clear from what it names, whatever its intent came out as:
     a month right after a payment answer ("còn t10", "tháng trước đó"), a bank with a number, a
-    commune ("ở phường Ninh Kiều"), facts of a pre-check ("tôi 76 tuổi"). Answered here (a chain of
+    commune ("ở phường Ninh Kiều"), facts of a pre-check ("tôi 76 tuổi") or a condition it asks about
+    ("cháu tôi bị thiểu năng trí tuệ"). Answered here (a chain of
     follow-up actions would end in Rasa's fallback); None when the message names none of these."""
     from actions.accounts import ActionStartLink, account_number_in, provider_in
     from actions.payments import answer_month, asked_period, commune_named, tell_schedules
@@ -128,14 +129,14 @@ async def route_by_content(
     if found:
         return await tell_schedules(dispatcher, found)
     from actions.eligibility import correct, start
-    from core.eligibility.understanding import understand
+    from core.eligibility.understanding import asks_first, understand
 
     understood = understand(text, vietnam_today())
     if understood.corrected and understood.facts and tracker.get_slot("eligibility_facts"):
         corrected = await correct(dispatcher, tracker)  # "à nhầm, tôi mới 68" after an answer: the same pre-check
         if corrected is not None:
             return [*corrected, FollowupAction("eligibility_form")]
-    if understood.facts:
+    if understood.facts or asks_first(text):  # "tôi bị liệt 2 chân": a condition the pre-check asks about first
         return [*await start(dispatcher, tracker), FollowupAction("eligibility_form")]
     return None
 
@@ -164,6 +165,9 @@ class ActionDeny(Action):
         return "action_deny"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        routed = await route_by_content(dispatcher, tracker, domain)  # "không, tháng 10 cơ": the month
+        if routed is not None:
+            return routed
         if not looks_like_words(str((tracker.latest_message or {}).get("text") or "")):
             return await ActionClarifyIntent().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_affirm_without_context")

@@ -351,12 +351,15 @@ class ActionAffirm(Action):
         return "action_affirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        from actions.fallback import ActionClarifyIntent, looks_like_words
+        from actions.fallback import ActionClarifyIntent, looks_like_words, route_by_content
 
         approval_id = tracker.get_slot("approval_id")
         if not approval_id and tracker.get_slot("helper_request"):  # a relative waiting for a beneficiary's yes
             return await check_help_request(dispatcher, tracker)
         if not approval_id:
+            routed = await route_by_content(dispatcher, tracker, domain)  # "ừ, thế tháng trước?": the month
+            if routed is not None:
+                return routed
             if not looks_like_words(str((tracker.latest_message or {}).get("text") or "")):
                 return await ActionClarifyIntent().run(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_affirm_without_context")

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.handoff import hand_over
 from core.formatting import vietnam_today
+from core.text import fold_words
 
 MAX_CHOICES = 3
 
@@ -52,8 +53,6 @@ _SYLLABLE = re.compile(
 def looks_like_words(text: str) -> bool:
     """Whether a message reads as words at all ('asdf ghjk' does not): most of its words are
     Vietnamese syllables (diacritics folded) or numbers."""
-    from core.text import fold_words
-
     words = re.sub(r"[^\w\s]", " ", fold_words(text)).split()
     if not words:
         return False
@@ -125,6 +124,11 @@ async def route_by_content(
         return await answer_month(dispatcher, tracker, "action_check_payment", follow_up=False)
     if provider_in(text) and (account_number_in(text) or re.search(r"lien ket|tai khoan|\bvi\b", text.lower())):
         return await ActionStartLink().run(dispatcher, tracker, domain)
+    from actions.identity import ActionStartIdentity, cccd_in
+
+    only_a_number = cccd_in(text) and len(re.sub(r"[\d\s.]", "", text)) < 4
+    if only_a_number or re.search(r"\bxac (thuc|minh)\b", fold_words(text).lower()):
+        return await ActionStartIdentity().run(dispatcher, tracker, domain)  # a CCCD typed alone, "… cần xác thực"
     found = await commune_named(tracker)
     if found:
         return await tell_schedules(dispatcher, found)

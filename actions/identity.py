@@ -80,6 +80,36 @@ def cccd_in(text: str) -> str | None:
     return None
 
 
+_NAME_AFTER = re.compile(r"\b(?:ten|ho ten|ho va ten)\b(?:\s+(?:cua\s+)?\w+){0,2}?\s*(?:la|:)\s+")
+_CAPITALISED_RUN = re.compile(r"(?:\b[A-ZĐÀ-Ỹ][\wÀ-ỹ]*\s+){1,5}[A-ZĐÀ-Ỹ][\wÀ-ỹ]*\b")
+_NAME_STOP = re.compile(r"\s*(?:,|;|\.|\bsinh\b|\bcccd\b|\bcan cuoc\b|\bso\b|\bcan\b|\bmuon\b|\bnho\b|\bxac\b|\d).*$")
+_PARTICLES = {"nhé", "nha", "ạ", "nhe", "nhá", "nhen", "đó", "đấy"}
+NOT_NAME_START = {"xac", "khach", "kh", "toi", "chau", "bac", "cho", "em", "tro", "tien", "lien", "can", "cccd"}
+
+
+def name_in(text: str) -> str | None:
+    """A full name said with a request ("tên tôi là Nguyen Van An", "khách hàng Trần Thị Bình cần…"):
+    after "tên … là", or a run of two to six capitalised words that is no sentence's opening verb."""
+    folded = fold_words(text)
+    after = _NAME_AFTER.search(folded)
+    if after and len(folded) == len(text):  # folding keeps one character per character
+        rest = _NAME_STOP.sub("", folded[after.end() :])
+        words = text[after.end() : after.end() + len(rest)].split()
+        while words and words[-1].lower() in _PARTICLES:
+            words.pop()  # "tên bác là bùi văn hùng nhé"
+        name = as_name(" ".join(words))
+        if name:
+            return name
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = run.group(0).split()
+        while words and fold_words(words[0]) in NOT_NAME_START:
+            words = words[1:]
+        name = as_name(" ".join(words)) if len(words) >= 2 else None
+        if name:
+            return name
+    return None
+
+
 def reset_identity(tracker: Tracker) -> list[dict[str, Any]]:
     """Forget the answers of the identity form (only the slots that hold one)."""
     return [SlotSet(name, None) for name in IDENTITY_SLOTS if name != "consent" and tracker.get_slot(name) is not None]
@@ -140,13 +170,22 @@ class ActionStartIdentity(Action):
             return [FollowupAction("action_verify_identity")]  # answers kept after "hệ thống đang bận"
         dispatcher.utter_message(response="utter_identity_intro")
         events = [*reset_identity(tracker), SlotSet("consent", True if consent else None)]
-        given = cccd_in(str((tracker.latest_message or {}).get("text") or ""))
+        said = str((tracker.latest_message or {}).get("text") or "")
+        given = cccd_in(said)
+        year = check_cccd(given).birth_year if given else None
         if given:  # "xác thực cho tôi, số cccd là …": not asked again (issue 13 §2)
             try:
                 token = await client.vault(tracker.sender_id, "cccd", given)
-                events += [SlotSet("cccd_token", token), SlotSet("cccd_year", float(check_cccd(given).birth_year or 0))]
+                events += [SlotSet("cccd_token", token), SlotSet("cccd_year", float(year or 0))]
             except ServiceUnavailable:
                 pass
+        name = name_in(said) if not said.startswith("/") else None
+        if name:  # "tôi là Nguyễn Văn An, muốn xác thực", an agent's "khách hàng Trần Thị Bình …"
+            events.append(SlotSet("full_name", name))
+        without_numbers = re.sub(r"\d[\d .]{10,16}\d", " ", said)  # a CCCD is no date
+        born = parse_birth_date(without_numbers, vietnam_today()) if re.search(r"\d", said) else None
+        if born is not None and (not year or born.year == year):
+            events.append(SlotSet("date_of_birth", born.isoformat()))
         return [*events, FollowupAction("identity_form")]
 
 

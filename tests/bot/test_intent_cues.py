@@ -32,3 +32,16 @@ def test_other_intents_are_untouched() -> None:
     message = _message("Nghiem Thi Lua", [("inform", 0.6), ("cancel", 0.3)])
     require_cues(message)
     assert message.get("intent") == {"name": "inform", "confidence": 0.6}
+
+
+def test_a_merit_relative_is_no_question_about_the_bot() -> None:
+    message = _message("ba tôi là người có công", [("bot_challenge", 0.73), ("check_eligibility", 0.17), ("faq", 0.06)])
+    require_cues(message)
+    assert message.get("intent")["name"] == "check_eligibility"
+
+
+@pytest.mark.parametrize("text", ["cháu là người thật hay máy", "chat voi may a", "bạn là chatgpt à", "có phải robot không"])
+def test_a_question_about_the_bot_stays(text: str) -> None:
+    message = _message(text, [("bot_challenge", 0.8), ("greet", 0.1)])
+    require_cues(message)
+    assert message.get("intent")["name"] == "bot_challenge"

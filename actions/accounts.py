@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.common.busy import answers_busy
 from actions.common.buttons import choice
 from actions.common.gate import verified_person
+from actions.common.passing import answered_in_passing
 from actions.family import ended_message, refuse_view_only, whose_data
 from clients import Refused, ServiceUnavailable, VerificationClient
 from core.identity import check_cccd
@@ -201,11 +202,18 @@ class ValidateLinkForm(FormValidationAction):
             kept = shown(number[-4:])
             dispatcher.utter_message(text=f"Dạ, cháu giữ số tài khoản {kept}. Tài khoản này ở ngân hàng nào ạ?")
             return {"provider": None, "account_token": token, "account_last4": number[-4:]}
+        if tracker.get_slot("requested_slot") != "provider":
+            return {"provider": None}  # the form is starting ("liên kết tài khoản"): the bank is asked, not refused
+        if _BACK.match(fold_words(typed)):
+            dispatcher.utter_message(text='Dạ, đây là bước đầu rồi ạ. Bác chọn ngân hàng, hoặc gõ "thôi" để dừng.')
+            return {"provider": None}
         if _DONT_KNOW.search(fold_words(typed)):
             dispatcher.utter_message(
                 text="Dạ, tên ngân hàng in trên thẻ ATM hoặc trên sổ tiết kiệm của Bác. Bác xem thẻ, hoặc hỏi con "
                 "cháu giúp; chưa có tài khoản thì Bác vẫn nhận tiền mặt tại xã được."
             )
+            return {"provider": None}
+        if await answered_in_passing(dispatcher, tracker, domain):
             return {"provider": None}
         dispatcher.utter_message(response="utter_unknown_provider")
         return {"provider": None}
@@ -225,6 +233,8 @@ class ValidateLinkForm(FormValidationAction):
             return {"account_token": None, "provider": other}
         # An entity may hold only part of a number typed with spaces ("0912 345 678"): read the message too.
         typed = [text, str(tracker.latest_message.get("text") or "")]
+        if not re.search(r"\d", typed[-1]) and await answered_in_passing(dispatcher, tracker, domain):
+            return {"account_token": None}
         if provider in WALLETS:
             phone = next((found for found in map(normalise_phone, typed) if found), None)
             if phone is None:

@@ -20,8 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common.busy import answers_busy
-from actions.faq import ActionFaq
-from actions.payments import ActionScheduleInPassing
+from actions.common.passing import answered_in_passing
 from clients import EligibilityClient, PreCheck, Refused, ServiceUnavailable
 from core.eligibility import About, Facts
 from core.eligibility.dialogue import Turn, follow_up, opening
@@ -211,28 +210,6 @@ class ActionAskEligibilityAnswer(Action):
         if question:
             ask(dispatcher, question, lead)
         return [SlotSet("eligibility_question", question), SlotSet("eligibility_context", context)]
-
-
-IN_PASSING_CONFIDENCE = 0.6
-
-
-async def answered_in_passing(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> bool:
-    """A question that is no answer to the pre-check's ("mà xã Tân Phú ngày mấy phát tiền?"): answered
-    here, and the form then asks its question again (issue 13 §4). False when the message is none."""
-    intent = (tracker.latest_message or {}).get("intent") or {}
-    if float(intent.get("confidence") or 0) < IN_PASSING_CONFIDENCE:
-        return False
-    name = intent.get("name")
-    if name == "payment_schedule":
-        await ActionScheduleInPassing().run(dispatcher, tracker, domain)
-        return True
-    if name == "faq":
-        await ActionFaq().run(dispatcher, tracker, domain)
-        return True
-    if name in ("check_payment", "report_missing_payment"):
-        dispatcher.utter_message(text='Dạ, xong câu này Bác nhắn "tiền tháng này" để cháu xem tiền giúp ạ.')
-        return True
-    return False
 
 
 class ValidateEligibilityForm(FormValidationAction):

@@ -40,7 +40,9 @@ def test_a_merit_relative_is_no_question_about_the_bot() -> None:
     assert message.get("intent")["name"] == "check_eligibility"
 
 
-@pytest.mark.parametrize("text", ["cháu là người thật hay máy", "chat voi may a", "bạn là chatgpt à", "có phải robot không"])
+@pytest.mark.parametrize(
+    "text", ["cháu là người thật hay máy", "chat voi may a", "bạn là chatgpt à", "có phải robot không"]
+)
 def test_a_question_about_the_bot_stays(text: str) -> None:
     message = _message(text, [("bot_challenge", 0.8), ("greet", 0.1)])
     require_cues(message)

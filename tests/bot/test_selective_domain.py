@@ -30,11 +30,6 @@ from core.settings import ROOT, get_settings
 from tests.conftest import free_port
 
 
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
-
-
 def registered_actions() -> dict[str, Any]:
     """The action server's actions, name → class, as rasa_sdk registers them from actions/."""
     executor = ActionExecutor()

@@ -131,6 +131,20 @@ def test_the_runtime_starts_rasa_through_the_entry_module() -> None:
     assert '"-m", "bot.rasa_server", "run"' in source and '"-m", "rasa", "run"' not in source
 
 
+def test_the_rasa_server_runs_without_jax() -> None:
+    import subprocess
+
+    from core.settings import ROOT
+
+    code = (
+        "import sys; from bot.rasa_server import keep_out_unused_packages; keep_out_unused_packages(); "
+        "import rasa.engine.recipes.default_components; from tensorflow.lite.python import util; "
+        "print(sys.modules['jax'] is None, util._xla_computation is None, 'jaxlib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split()[-3:] == ["True", "True", "False"], done.stderr[-2000:]
+
+
 # ---- the event window of action calls -------------------------------------------------------------------
 
 

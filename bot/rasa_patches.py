@@ -31,14 +31,35 @@ shipped.
    states, the "no rule" feature key, is decided on the whole history when the window's key could
    matter (when it is one of the rules' keys, so `hide_rule_turn` would read it).
 
-4. JSON bodies to the action server are encoded by ujson (`fast_dumps`). Every custom-action call
-   sends the whole session and the domain (Rasa's format; actions read past events, so nothing is
-   left out): ~280 KB at turn 100, 13 ms with `json.dumps`, 4 ms with ujson (installed with
-   Sanic), decoding to the same values; anything ujson refuses goes through `json.dumps` as before.
-   `EndpointConfig.session` is Rasa's one place that builds the HTTP client for its endpoints.
+4. JSON bodies to the action server are encoded by ujson (`fast_dumps`). A custom-action call was
+   ~280 KB at turn 100 before patch 5 and selective domain (bot/runtime.py write_endpoints) cut it:
+   13 ms with `json.dumps`, 4 ms with ujson (installed with Sanic), decoding to the same values;
+   anything ujson refuses goes through `json.dumps` as before. `EndpointConfig.session` is Rasa's
+   one place that builds the HTTP client for its endpoints.
+
+5. A custom-action call carries the events from the `EVENT_WINDOW`-th last user message on
+   (`RemoteAction._action_call_format`), not the whole session: the call's size and the time to
+   write and read it no longer grow with the conversation. Everything else of the tracker's state
+   (slots, latest_message, latest_event_time, followup_action, paused, latest_input_channel,
+   active_loop, latest_action) is Rasa's `current_state`, computed on the whole tracker as before.
+   The reads of past events on the action server, and why the window covers each:
+   - actions/handoff.py `last_intents`: the intents of the last LAST_INTENTS (5) user messages;
+   - actions/fallback.py `clarified_just_before` and `previous_intent`: back to the 2nd last user
+     message; `answered_this_turn`: back to the last one;
+   - actions/benefits.py `_said`: the last user message that is not a button payload. After
+     EVENT_WINDOW button presses in a row it finds none and asks which group, as for a message
+     that named none (a text typed that long ago is not what the amount question is about);
+   - rasa_sdk: `slots_to_validate` reads the slot events after the last other event, and
+     `get_latest_input_channel` the last user message, both after the last user message;
+     `idx_after_latest_restart` / `events_after_latest_restart` find a restart inside the window
+     or start at its first event, which is after any restart before it; `applied_events` (behind
+     `get_last_event_for`, which our actions do not call) undoes within the window.
+   tests/bot/test_rasa_patches.py replays long conversations and fails when any of these gives
+   something else on the window than on the whole session.
 
 Each patch names the source hash of the functions it replaces or relies on; `apply()` refuses to
-patch a Rasa whose functions differ, and the guard test fails, so an upgrade makes someone look again.
+patch a Rasa whose functions differ (`refuse_changed`), and the guard test fails, so an upgrade
+makes someone look again.
 """
 
 from __future__ import annotations
@@ -86,6 +107,14 @@ RULE_WINDOW_SOURCES_SHA256 = {
     "rasa.core.featurizers.tracker_featurizers.MaxHistoryTrackerFeaturizer.prediction_states":
         "451caf09a389e8719ad4ee38eb97dfd10b4743cd3928f1f9569779394fd3462e",
 }
+# What the event window replaces (the first) and relies on for the rest of the state (the second).
+EVENT_WINDOW_SOURCES_SHA256 = {
+    "rasa.core.actions.action.RemoteAction._action_call_format":
+        "428795b944f22edba142d278ec47a30098975b01463ba337ec447dade52a0492",
+    "rasa.shared.core.trackers.DialogueStateTracker.current_state":
+        "a9f1526ceddf7a2871ca65f0f664bec9b06546942cdb37ff020e87747608244c",
+}
+EVENT_WINDOW = 10  # user messages whose events go to the action server (patch 5)
 
 
 class RasaChanged(RuntimeError):
@@ -117,6 +146,13 @@ def changed_sources(pinned: Dict[str, str]) -> List[str]:
     return [name for name, digest in pinned.items() if source_sha256(resolve(name)) != digest]
 
 
+def refuse_changed(pinned: Dict[str, str]) -> None:
+    """Raise RasaChanged, before anything is patched, if a function in `pinned` is not as written down."""
+    changed = changed_sources(pinned)
+    if changed:
+        raise RasaChanged(", ".join(changed) + " changed")
+
+
 def _action_result_validator() -> Any:
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
@@ -137,8 +173,7 @@ def patch_action_result_validation() -> None:
     original = RemoteAction._validate_action_result
     if getattr(original, PATCHED_MARK, False):
         return
-    if source_sha256(original) != VALIDATE_ACTION_RESULT_SHA256:
-        raise RasaChanged("rasa.core.actions.action.RemoteAction._validate_action_result changed")
+    refuse_changed({"rasa.core.actions.action.RemoteAction._validate_action_result": VALIDATE_ACTION_RESULT_SHA256})
     validator = _action_result_validator()
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
@@ -310,9 +345,7 @@ def patch_states_cache() -> None:
     original = Domain.states_for_tracker_history
     if getattr(original, PATCHED_MARK, False):
         return
-    changed = changed_sources(STATES_SOURCES_SHA256)
-    if changed:
-        raise RasaChanged(", ".join(changed) + " changed")
+    refuse_changed(STATES_SOURCES_SHA256)
 
     def states_for_tracker_history(
         self: Domain,
@@ -356,9 +389,7 @@ def patch_rule_window() -> None:
 
     if getattr(RulePolicy.__dict__.get("_prediction_states"), PATCHED_MARK, False):
         return
-    changed = changed_sources(RULE_WINDOW_SOURCES_SHA256)
-    if changed:
-        raise RasaChanged(", ".join(changed) + " changed")
+    refuse_changed(RULE_WINDOW_SOURCES_SHA256)
     if "_prediction_states" in RulePolicy.__dict__:
         raise RasaChanged("rasa.core.policies.rule_policy.RulePolicy defines its own _prediction_states")
     whole = Policy._prediction_states
@@ -428,8 +459,7 @@ def patch_endpoint_json() -> None:
     original = EndpointConfig.session
     if getattr(original, PATCHED_MARK, False):
         return
-    if source_sha256(original) != ENDPOINT_SESSION_SHA256:
-        raise RasaChanged("rasa.utils.endpoints.EndpointConfig.session changed")
+    refuse_changed({"rasa.utils.endpoints.EndpointConfig.session": ENDPOINT_SESSION_SHA256})
 
     def session(self: EndpointConfig) -> aiohttp.ClientSession:
         auth = None
@@ -447,6 +477,51 @@ def patch_endpoint_json() -> None:
     EndpointConfig.session = session  # type: ignore[method-assign]
 
 
+# ---- 5. the event window of action calls ----------------------------------------------------------------
+
+
+def event_window(events: List[Event], user_messages: int) -> List[Event]:
+    """`events` from the `user_messages`-th last user message on (all of them if there are fewer)."""
+    from rasa.shared.core.events import UserUttered
+
+    seen = 0
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            seen += 1
+            if seen == user_messages:
+                return events[index:]
+    return list(events)
+
+
+def patch_event_window() -> None:
+    """RemoteAction._action_call_format with the last EVENT_WINDOW user messages' events (see the docstring)."""
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+
+    original = RemoteAction._action_call_format
+    if getattr(original, PATCHED_MARK, False):
+        return
+    refuse_changed(EVENT_WINDOW_SOURCES_SHA256)
+
+    def _action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> Dict[str, Any]:
+        tracker_state = tracker.current_state(EventVerbosity.NONE)  # everything but the events, as Rasa's
+        tracker_state["events"] = [event.as_dict() for event in event_window(list(tracker.events), EVENT_WINDOW)]
+        result = {
+            "next_action": self._name,
+            "sender_id": tracker.sender_id,
+            "tracker": tracker_state,
+            "version": rasa.__version__,
+        }
+        if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+            result["domain"] = domain.as_dict()
+        return result
+
+    setattr(_action_call_format, PATCHED_MARK, True)
+    _action_call_format._tlas_original = original  # type: ignore[attr-defined]
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
+
+
 def unpatch() -> None:
     """Rasa as shipped again (the tests compare both)."""
     from rasa.core.actions.action import RemoteAction
@@ -460,6 +535,7 @@ def unpatch() -> None:
         (RulePolicy, "_find_action_from_rules"),
         (Domain, "states_for_tracker_history"),
         (RemoteAction, "_validate_action_result"),
+        (RemoteAction, "_action_call_format"),
         (EndpointConfig, "session"),
     ):
         original = getattr(getattr(owner, name), "_tlas_original", None)
@@ -474,3 +550,4 @@ def apply() -> None:
     patch_states_cache()
     patch_rule_window()
     patch_endpoint_json()
+    patch_event_window()

@@ -183,11 +183,18 @@ class Credentials:
 
 
 def write_endpoints(settings: Settings, path: Path) -> Path:
-    """Rasa's endpoints.yml; the action server's token is read from Rasa's environment, not the file."""
+    """Rasa's endpoints.yml; the action server's token is read from Rasa's environment, not the file.
+
+    `enable_selective_domain`: Rasa sends its whole domain with a custom-action call only to the
+    actions that need it, the `validate_*` form validators (Rasa includes every `validate_*` action
+    unasked; rasa_sdk reads the forms' slots from the domain) and any action listed with
+    `send_domain: true`. No other action of ours reads its `domain` argument
+    (tests/bot/test_selective_domain.py), and the domain was ~32 KB of every call."""
     endpoints: dict[str, Any] = {
         "action_endpoint": {
             "url": f"http://{local_host(settings)}:{settings.action_port}/webhook",
             "headers": {"Authorization": "Bearer ${ACTION_TOKEN}"},
+            "enable_selective_domain": True,
         },
         "tracker_store": tracker_store_config(settings.tracker_store_url),
     }

@@ -1,7 +1,9 @@
-"""The patches of Rasa's internals: still fitting the pinned Rasa, and not loosening what Rasa checks."""
+"""The patches of Rasa's internals: still fitting the pinned Rasa, not loosening what Rasa checks, and
+not hiding from the actions what they read (the event window)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any, Iterator
 
@@ -11,9 +13,15 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+from rasa_sdk import Tracker
 
+from actions import benefits, fallback, handoff
 from bot import rasa_patches, rasa_server
+from tests.bot.conftest import session_start
+from tests.bot.test_rasa_states import long_conversation
 
 ORIGINAL = RemoteAction._validate_action_result
 
@@ -111,6 +119,7 @@ def test_the_rasa_entry_module_applies_the_patches(monkeypatch: pytest.MonkeyPat
         assert getattr(Domain.states_for_tracker_history, rasa_patches.PATCHED_MARK, False)
         assert getattr(RulePolicy._find_action_from_rules, rasa_patches.PATCHED_MARK, False)
         assert getattr(EndpointConfig.session, rasa_patches.PATCHED_MARK, False)
+        assert getattr(RemoteAction._action_call_format, rasa_patches.PATCHED_MARK, False)
     finally:
         rasa_patches.unpatch()
 
@@ -120,3 +129,112 @@ def test_the_runtime_starts_rasa_through_the_entry_module() -> None:
 
     source = (Path(rasa_patches.__file__).parent / "runtime.py").read_text(encoding="utf-8")
     assert '"-m", "bot.rasa_server", "run"' in source and '"-m", "rasa", "run"' not in source
+
+
+def test_the_rasa_server_runs_without_jax() -> None:
+    import subprocess
+
+    from core.settings import ROOT
+
+    code = (
+        "import sys; from bot.rasa_server import keep_out_unused_packages; keep_out_unused_packages(); "
+        "import rasa.engine.recipes.default_components; from tensorflow.lite.python import util; "
+        "print(sys.modules['jax'] is None, util._xla_computation is None, 'jaxlib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split()[-3:] == ["True", "True", "False"], done.stderr[-2000:]
+
+
+# ---- the event window of action calls -------------------------------------------------------------------
+
+
+def test_the_functions_the_event_window_relies_on_are_the_ones_it_was_written_for() -> None:
+    assert rasa_patches.changed_sources(rasa_patches.EVENT_WINDOW_SOURCES_SHA256) == []
+
+
+def test_a_changed_call_format_is_refused_not_patched(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
+    before = RemoteAction._action_call_format
+    digests = dict(rasa_patches.EVENT_WINDOW_SOURCES_SHA256)
+    digests[next(iter(digests))] = "0" * 64
+    monkeypatch.setattr(rasa_patches, "EVENT_WINDOW_SOURCES_SHA256", digests)
+    try:
+        with pytest.raises(rasa_patches.RasaChanged):
+            rasa_patches.apply()
+        assert RemoteAction._action_call_format is before
+    finally:
+        rasa_patches.unpatch()
+
+
+def sdk_tracker(body: dict[str, Any]) -> Tracker:
+    """The tracker the action server builds from what Rasa posted."""
+    return Tracker.from_dict(json.loads(json.dumps(body["tracker"])))
+
+
+async def what_actions_read(tracker: Tracker) -> dict[str, Any]:
+    """Everything the action server reads from past events (see patch 5 in bot/rasa_patches.py)."""
+    return {
+        "handoff summary": await handoff.summary_of(tracker, None),
+        "clarified_just_before": fallback.clarified_just_before(tracker),
+        "previous_intent": fallback.previous_intent(tracker),
+        "answered_this_turn": fallback.answered_this_turn(tracker),
+        "benefits said": benefits._said(tracker),
+        "slots_to_validate": tracker.slots_to_validate(),
+        "latest_input_channel": tracker.get_latest_input_channel(),
+        "rest of the state": {k: v for k, v in tracker.current_state().items() if k != "events"},
+    }
+
+
+def bodies(domain: Domain, events: list[Event]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What Rasa as shipped and the patched Rasa post for `events` (selective domain off: both send it)."""
+    tracker = DialogueStateTracker.from_events("window", events, domain.slots)
+    whole = ORIGINAL_CALL_FORMAT(RemoteAction("action_x", None), tracker, domain)
+    rasa_patches.apply()
+    try:
+        windowed = RemoteAction("action_x", None)._action_call_format(tracker, domain)
+    finally:
+        rasa_patches.unpatch()
+    return whole, windowed
+
+
+ORIGINAL_CALL_FORMAT = RemoteAction._action_call_format
+
+
+async def test_actions_read_the_same_from_the_window_as_from_the_whole_session(
+    domain: Domain, stories: list[tuple[str, list[Event]]]
+) -> None:
+    # Fails when an action (or rasa_sdk) reads further back than EVENT_WINDOW user messages.
+    events = long_conversation(stories, 1)
+    turns = [index + 1 for index, event in enumerate(events) if isinstance(event, (UserUttered, ActionExecuted))]
+    assert sum(isinstance(event, UserUttered) for event in events) > 3 * rasa_patches.EVENT_WINDOW
+    shorter = 0
+    for end in turns[:: max(1, len(turns) // 150)]:
+        whole, windowed = bodies(domain, events[:end])
+        assert {**windowed, "tracker": None} == {**whole, "tracker": None}
+        full, window = sdk_tracker(whole), sdk_tracker(windowed)
+        assert await what_actions_read(window) == await what_actions_read(full), f"after event {end}"
+        shorter += len(window.events) < len(full.events)
+    assert shorter > 10
+
+
+async def test_the_handoff_summary_keeps_its_five_intents_after_thirty_turns(domain: Domain) -> None:
+    intents = ["greet", "check_payment", "payment_schedule", "link_account", "ask_benefit_amount", "deny"]
+    events = session_start()
+    for turn in range(30):
+        name = intents[turn % len(intents)]
+        events += [UserUttered(f"tin nhắn {turn}", {"name": name, "confidence": 0.9}),
+                   ActionExecuted("utter_help"), ActionExecuted("action_listen")]  # fmt: skip
+    whole, windowed = bodies(domain, events)
+    summary = await handoff.summary_of(sdk_tracker(windowed), None)
+    last_five = [intents[turn % len(intents)] for turn in range(25, 30)]
+    assert summary["last_intents"] == [{"intent": name, "confidence": 0.9} for name in last_five]
+    assert summary == await handoff.summary_of(sdk_tracker(whole), None)
+    assert len(windowed["tracker"]["events"]) == 3 * rasa_patches.EVENT_WINDOW  # from the 10th last message on
+
+
+def test_the_window_starts_at_the_kth_last_user_message() -> None:
+    said = [UserUttered(str(n)) for n in range(4)]
+    events: list[Event] = [ActionExecuted("action_listen"), said[0], ActionExecuted("a"), said[1], said[2], said[3]]
+    assert rasa_patches.event_window(events, 2) == [said[2], said[3]]
+    assert rasa_patches.event_window(events, 4) == events[1:]
+    assert rasa_patches.event_window(events, 9) == events

@@ -24,34 +24,13 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
 from bot import rasa_patches
 from core.settings import ROOT
+from tests.bot.conftest import session_start
 
 ORIGINAL_STATES = Domain.states_for_tracker_history
 ORIGINAL_FIND = RulePolicy._find_action_from_rules
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
-
-
-@pytest.fixture(scope="module")
-def stories(domain: Domain) -> list[tuple[str, list[Event]]]:
-    """Each test story as the events of a conversation: session start, then its turns."""
-    reader = YAMLStoryReader(domain)
-    found = []
-    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
-        for step in reader.read_from_file(str(path)):
-            found.append((step.block_name, [*session_start(), *step.explicit_events(domain)[1:]]))
-    assert len(found) >= 20
-    return found
-
-
-def session_start() -> list[Event]:
-    return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
 
 
 @pytest.fixture

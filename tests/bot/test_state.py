@@ -77,3 +77,12 @@ async def test_an_unreachable_store_says_so() -> None:
     with pytest.raises(StateUnavailable):
         await store.first_time(fresh("down"), 60)
     await store.close()
+
+
+async def test_the_sqlite_file_is_synced_at_checkpoints_not_on_every_write(tmp_path: Path) -> None:
+    state = SqliteState(tmp_path / "state.db")
+    try:
+        assert state._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert state._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    finally:
+        await state.close()

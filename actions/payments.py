@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -16,6 +16,7 @@ from actions.common.busy import answers_busy
 from actions.common.gate import verified_person
 from actions.family import ended_message, whose_data
 from clients import PaymentClient, Refused, ServiceUnavailable, VerificationClient
+from core.eligibility.understanding import understand
 from core.formatting import money, vietnam_today
 from core.periods import month_said, months_in_digits, period_for, period_label, shift
 from core.text import fold_words, teencode
@@ -314,6 +315,15 @@ def steps_asked(tracker: Tracker) -> bool:
     return bool(re.search(r"tung buoc|cac buoc|noi ro|chi tiet|buoc nao", text))
 
 
+SITUATION_FACTS = ("disability_level", "merit_group", "age", "birth_year", "orphan_situation", "is_single_parent")
+
+
+def describes_a_situation(text: str) -> bool:
+    """Whether a message describes someone's situation (an age, a disability, a group): a pre-check question."""
+    facts = understand(text, vietnam_today()).facts
+    return any(fact in facts for fact in SITUATION_FACTS)
+
+
 class ActionCheckPayment(Action):
     """Payments of the month asked ("tháng này", "tháng 3", "t9", "tháng trước đó"; this month if none)."""
 
@@ -323,6 +333,12 @@ class ActionCheckPayment(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if not text.startswith("/") and describes_a_situation(text) and asked_period(tracker, vietnam_today()) is None:
+            from actions.eligibility import start  # eligibility imports this module
+
+            # "con 5t kt dbn bn tien": how much such a person gets, not this person's payments
+            return [*await start(dispatcher, tracker), FollowupAction("eligibility_form")]
         if not await verified_or_none(tracker):
             found = await commune_named(tracker)
             if found:  # "bao giờ có tiền, bác ở xã Quảng Phú": the commune's schedule needs no login

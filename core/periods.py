@@ -77,6 +77,9 @@ def month_said(folded: str, today: date, anchor: str | None = None) -> str | Non
     `folded` is the message folded (lower case, no diacritics, teencode expanded).
     """
     text = " ".join(re.sub(r"[^\w/]", " ", folded).split())
+    # "kỳ trước", "đợt này": the money comes monthly, so a round is a month; "tháng kia" is two months ago.
+    text = re.sub(r"\b(?:ky|ki|dot)\s+(?=(?:nay|ni|truoc|roi|vua roi|vua qua|qua|sau|toi|ke)\b)", "thang ", text)
+    text = re.sub(r"\bthang kia\b", "hai thang truoc", text)
     base = today
     if anchor:
         year, month = (int(part) for part in anchor.split("-"))

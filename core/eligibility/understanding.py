@@ -35,6 +35,7 @@ _SELF_PHRASES = {("ba", "gia"), ("ong", "gia")}
 _KIN_DESCRIPTORS = {"gai", "trai", "ut", "ca", "lon", "dau", "ruot"}  # "con gái út", "con trai cả", "đứa con gái"
 _DESCRIBED_KIN = {"child", "grandchild", "sibling"}
 _FATHER_BEFORE = (["bo"], ["ba"], ["cha"])  # "bo me toi": "me" is the mother of the pair
+_OPENING_CHILD = {("be",), ("con",), ("be", "nha"), ("dua", "nho"), ("dua", "be"), ("con", "nho")}
 _LIST_SEPARATORS = {"va", ",", "voi", "hay", "vs", "&"}  # "bà già rồi": the typer may speak of herself
 CUSTOMER_WORDS = ("ba ay", "ong ay", "co ay", "chu ay", "anh ay", "chi ay", "ba cu", "ong cu", "khach hang", "khach",
                   "nguoi goi")  # fmt: skip
@@ -98,8 +99,26 @@ def asks_first(text: str) -> tuple[str, ...]:
     return tuple(fact for fact, patterns in _tables()["ask_first"].items() if any(p.search(folded) for p in patterns))
 
 
+_DIGIT_WORDS = {
+    "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "sáu": 6, "bảy": 7, "bẩy": 7,
+    "tám": 8, "chín": 9, "mot": 1, "moi": 1, "bon": 4, "tu": 4, "nam": 5, "lam": 5, "sau": 6, "bay": 7, "tam": 8,
+    "chin": 9,
+}  # fmt: skip
+_TENS = "|".join(sorted({w for w, v in _DIGIT_WORDS.items() if v >= 2} | {str(d) for d in range(2, 10)}, key=len,
+                        reverse=True))  # fmt: skip
+_SPELLED_NUMBER = re.compile(
+    rf"\b({_TENS})\s+(?:mươi|muoi|chục|chuc)(?:\s+({'|'.join(sorted(_DIGIT_WORDS, key=len, reverse=True))}))?\b"
+)
+
+
+def _spelled(found: re.Match[str]) -> str:
+    tens = int(found.group(1)) if found.group(1).isdigit() else _DIGIT_WORDS[found.group(1)]
+    return str(tens * 10 + (_DIGIT_WORDS[found.group(2)] if found.group(2) else 0))
+
+
 def tokens(text: str) -> list[Token]:
     lowered = unicodedata.normalize("NFC", text or "").lower()
+    lowered = _SPELLED_NUMBER.sub(_spelled, lowered)  # "tám mươi lăm tuổi" -> "85 tuổi", "8 mươi mấy" -> "80 mấy"
     found = re.findall(r"\d+/\d+(?:/\d+)?|\d+(?:[.,]\d+)?%?|[^\W\d_]+|[%,.;!?]", lowered)
     table = teencode()
     result = []
@@ -124,6 +143,17 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
             index += 2  # "con cháu": the family's younger people in general, nobody named
             continue
         customer = next((c for c in CUSTOMER_WORDS if _match_at(folded, index, tuple(c.split()))), None)
+        if customer in ("ba cu", "ong cu"):
+            owned = index + 2
+            owned += 1 if folded[owned : owned + 1] in (["nha"], ["cua"]) else 0
+            if owned < len(toks) and words[owned] in POSSESSORS - {"nha", "con", "chau"}:
+                # "bà cụ nhà em 88t": the typer's own grandparent, not an agent's customer
+                key = "grandmother" if customer == "ba cu" else "grandfather"
+                plain = "bà cụ" if key == "grandmother" else "ông cụ"
+                kin = " ".join(t.raw for t in toks[index : index + 2]) if marks else plain
+                found.append(Mention("relation", index, owned + 1, key, kin, words[owned]))
+                index = owned + 1
+                continue
         if customer:
             size = len(customer.split())
             found.append(
@@ -186,6 +216,18 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
                 found.append(Mention("relation", index, after + 1, key, KIN_WORDS.get(kin, kin), owner))
                 index = after + 1
                 continue
+            if index == 0 and phrase in _OPENING_CHILD and _described_next(folded, len(phrase)):
+                # "bé 4t KTĐBN", "con 5t kt dbn bn tien": a message that opens on the child asks about the child
+                kin = " ".join(t.raw for t in toks[: len(phrase)]) if marks else word
+                found.append(Mention("relation", 0, len(phrase), "child", kin))
+                index = len(phrase)
+                continue
+            if index == 0 and key in ("mother", "father") and len(phrase) == 1 and _described_next(folded, 1):
+                # "me 82t kt dac biet nang": the typer's mother, said without "tôi"
+                kin = toks[0].raw if marks else word
+                found.append(Mention("relation", 0, 1, key, kin))
+                index = 1
+                continue
             if (fold(word) in CHILD_WORDS or key in ("child", "grandchild")) and follows not in ("la", "cua"):
                 found.append(Mention("children", index, index + len(phrase)))
                 index += len(phrase)
@@ -210,6 +252,12 @@ def _mentions(toks: list[Token], marks: bool) -> list[Mention]:
             found.append(Mention("self", index, index + 1, kin=folded[index]))
         index += 1
     return found
+
+
+def _described_next(folded: list[str], at: int) -> bool:
+    """Whether the words after a kin word opening a message describe that person: an age, "năm nay", "bị"."""
+    following = folded[at : at + 1]
+    return bool(following) and (following[0].isdigit() or following[0] in ("nam", "bi", "khong", "ko", "da"))
 
 
 def _number(word: str) -> int | None:
@@ -493,6 +541,12 @@ def understand(text: str, today: date) -> Understood:
         facts.pop("disability_level")  # "vết thương đặc biệt nặng" is the người có công's wound, not a disability paper
 
     about = None
+    if subject is None and not selves and isinstance(facts.get("age"), int) and facts["age"] < 16:
+        # "ktdbn 6 tuoi dc bn": nobody named, a child's age: the child is asked about, by a relative
+        return Understood(facts=facts, about=About(speaker="relative", relation="child", kin="", address="Anh/Chị",
+                                                   child=True), period=_period(toks, today),
+                          corrected=any(p.search(" ".join(words)) for p in _tables()["corrections"]),
+                          children_ages=tuple(children_ages))  # fmt: skip
     if subject is not None or selves:
         relation = subject.relation if subject is not None and subject.kind in ("relation", "customer") else "self"
         self_word = selves[0].kin if selves else (subject.owner if subject is not None else "")

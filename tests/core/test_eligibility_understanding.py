@@ -246,3 +246,37 @@ def test_children_ages_in_a_list_are_the_childrens_not_the_typers(text: str, age
     assert said.children_ages == ages
     assert said.facts.get("is_single_parent") is True and said.facts.get("children_in_care") == count
     assert said.facts.get("age") in (None, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [("bà tôi tám mươi lăm tuổi", 85), ("ba toi bay muoi tuoi", 70), ("mẹ em năm nay 8 mươi mấy", 80),
+     ("ông tôi chín mươi mốt tuổi", 91)],
+)  # fmt: skip
+def test_an_age_said_in_words_is_read(text: str, age: int) -> None:
+    assert understand(text, TODAY).facts.get("age") == age
+
+
+def test_bà_cụ_nhà_em_is_the_typers_grandmother_and_bà_cụ_alone_an_agents_customer() -> None:
+    own = understand("bà cụ nhà em 88t", TODAY)
+    assert own.about is not None and (own.about.speaker, own.about.relation) == ("relative", "grandmother")
+    assert own.facts.get("age") == 88
+    customer = understand("bà cụ 80, không lương hưu", TODAY)
+    assert customer.about is not None and customer.about.speaker == "agent"
+
+
+@pytest.mark.parametrize(
+    ("text", "relation", "age"),
+    [("bé 4t KTĐBN", "child", 4), ("con 5t kt dbn bn tien", "child", 5), ("ktdbn 6 tuoi dc bn", "child", 6),
+     ("me 82t kt dac biet nang", "mother", 82), ("bố năm nay 85", "father", 85)],
+)  # fmt: skip
+def test_a_message_opening_on_a_child_or_parent_is_about_them(text: str, relation: str, age: int) -> None:
+    said = understand(text, TODAY)
+    assert said.about is not None and said.about.relation == relation and said.about.speaker == "relative"
+    assert said.facts.get("age") == age
+
+
+def test_a_single_mother_opening_on_mẹ_is_the_typer() -> None:
+    said = understand("mẹ đơn thân nuôi 2 con", TODAY)
+    assert said.about is None or said.about.relation == "self"
+    assert said.facts.get("is_single_parent") is True

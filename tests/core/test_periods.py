@@ -46,3 +46,15 @@ def test_a_month_said_in_words_is_that_month_and_tháng_sau_stays_next_month(sai
     from core.text import fold_words
 
     assert month_said(fold_words(months_in_digits(said)).lower(), TODAY) == period
+
+
+@pytest.mark.parametrize(
+    ("said", "period"),
+    [("thế còn kỳ trước", "2025-12"), ("kì trước có chưa", "2025-12"), ("đợt này có tiền chưa", "2026-01"),
+     ("ừm tháng kia thì sao", "2025-11")],
+)  # fmt: skip
+def test_a_round_is_a_month_and_tháng_kia_is_two_months_ago(said: str, period: str) -> None:
+    from core.periods import month_said
+    from core.text import fold_words
+
+    assert month_said(fold_words(said).lower(), TODAY) == period
